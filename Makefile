@@ -1,0 +1,84 @@
+# Frontline: `make run` and `make test` do everything from a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    ?= .venv
+ENGINE  := $(VENV)/engine
+APP     := $(VENV)/app
+PY      := $(APP)/bin/python
+WIDGET  := bot/widget
+PYTEST_ARGS ?=
+
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+# The first interpreter of version $(1) that really runs. A pyenv shim called
+# python3.10 can exist and still fail, so each candidate is tried.
+find_python = $(firstword $(foreach c,python$(1) $(sort $(wildcard $(HOME)/.pyenv/versions/$(1).*/bin/python)) /usr/bin/python$(1) /usr/local/bin/python$(1),$(shell $(c) -c 'import sys' >/dev/null 2>&1 && echo $(c))))
+
+.PHONY: help setup run test train lint format lock clean
+
+help:
+	@echo "make run    set up, train if needed, index and start the whole stack"
+	@echo "make test   set up and run the whole test suite (unit + end-to-end)"
+	@echo "make setup  create the two environments and install the widget's packages"
+	@echo "make train  train the Rasa model if config, domain or data changed"
+	@echo "make lint   ruff and mypy"
+	@echo "make lock   re-pin constraints/app.txt from the app environment"
+
+setup: $(ENGINE)/.installed $(APP)/.installed $(WIDGET)/node_modules/.installed
+
+# Rasa 3.6 needs Python 3.10 and its own environment (see docs/architecture.md).
+$(ENGINE)/.installed: constraints/engine.txt
+	@py="$(call find_python,3.10)"; \
+	if [ -z "$$py" ]; then \
+	  echo "Python 3.10 not found: Rasa 3.6 runs only on Python <3.11." >&2; \
+	  echo "Install it (pyenv install 3.10.13, or apt-get install python3.10 python3.10-venv) and run make again." >&2; \
+	  exit 1; fi; \
+	echo "creating the Rasa engine environment with $$py"; \
+	rm -rf $(ENGINE) && $$py -m venv $(ENGINE)
+	$(ENGINE)/bin/pip install --quiet --disable-pip-version-check -c constraints/engine.txt rasa==3.6.21
+	@touch $@
+
+# Everything else: Python 3.11. torch first and alone: pip takes the CPU wheel
+# pinned in constraints/app.txt; a bare dependency on torch would pull CUDA.
+$(APP)/.installed: pyproject.toml constraints/app.txt
+	@py="$(call find_python,3.11)"; \
+	if [ -z "$$py" ]; then \
+	  echo "Python 3.11 not found: install it (pyenv install 3.11.7) and run make again." >&2; \
+	  exit 1; fi; \
+	echo "creating the application environment with $$py"; \
+	rm -rf $(APP) && $$py -m venv $(APP)
+	$(APP)/bin/pip install --quiet --disable-pip-version-check -c constraints/app.txt torch
+	$(APP)/bin/pip install --quiet --disable-pip-version-check -c constraints/app.txt -e '.[dev]'
+	@touch $@
+
+$(WIDGET)/node_modules/.installed: $(WIDGET)/package-lock.json
+	cd $(WIDGET) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+train: setup
+	$(PY) -m bot.stack train
+
+run: setup
+	$(PY) -m bot.stack run
+
+test: setup
+	$(PY) -m bot.stack train
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(APP)/bin/ruff check actions kb_index handoff bot tests
+	$(APP)/bin/ruff format --check actions kb_index handoff bot tests
+	$(APP)/bin/mypy
+
+format: setup
+	$(APP)/bin/ruff format actions kb_index handoff bot tests
+	$(APP)/bin/ruff check --fix actions kb_index handoff bot tests
+
+lock: $(APP)/.installed
+	( echo "# Exact set the application environment resolved to; regenerate with make lock."; \
+	  $(APP)/bin/pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/' ) > constraints/app.txt
+
+clean:
+	rm -rf $(VENV) $(WIDGET)/node_modules models var .rasa
