@@ -1,0 +1,53 @@
+"""The action server: rasa-sdk's HTTP app serving the actions of this package.
+
+``create_app(settings)`` builds the app (tests use it); ``main()`` reads
+settings, checks the database and runs it: ``python -m actions.server``.
+Endpoints: ``POST /webhook`` (Rasa's action protocol), ``GET /health``,
+``GET /actions``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from rasa_sdk.endpoint import create_app as create_sdk_app
+from rasa_sdk.executor import ActionExecutor
+from sanic import Sanic
+
+from actions.settings import ActionSettings
+from bot.runtime import SettingsError, configure_logging, exit_on_settings_error, load_settings
+
+logger = logging.getLogger(__name__)
+
+ACTIONS_PACKAGE = "actions"
+
+
+def create_app(settings: ActionSettings) -> Sanic:
+    """The Sanic app with every action of the ``actions`` package registered."""
+    executor = ActionExecutor()
+    executor.register_package(ACTIONS_PACKAGE)
+    app = create_sdk_app(executor, cors_origins=None)
+    app.ctx.settings = settings
+    return app
+
+
+def main() -> None:
+    configure_logging("actions")
+    try:
+        settings = load_settings(ActionSettings)
+    except SettingsError as error:
+        exit_on_settings_error(error)
+        return
+    app = create_app(settings)
+    logger.info("action server listening on %s:%d", settings.host, settings.port)
+    app.run(
+        host=settings.host,
+        port=settings.port,
+        single_process=True,
+        access_log=False,
+        motd=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

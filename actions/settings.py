@@ -1,0 +1,24 @@
+"""Settings of the action server, read once from the environment (and .env)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///var/frontline.db"
+
+
+class ActionSettings(BaseSettings):
+    """Typed settings of the action server; see .env.example for each variable."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FRONTLINE_ACTIONS_", env_file=".env", extra="ignore"
+    )
+
+    host: str = Field("127.0.0.1", description="Interface the action server listens on.")
+    port: int = Field(5055, ge=1, le=65535, description="Port of the action server.")
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices("FRONTLINE_DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy URL of Frontline's application database.",
+    )
