@@ -1,0 +1,34 @@
+"""Settings of the handoff service, read once from the environment (and .env)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///var/frontline.db"
+
+
+class HandoffSettings(BaseSettings):
+    """Typed settings of the handoff service; see .env.example for each variable."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FRONTLINE_HANDOFF_", env_file=".env", extra="ignore"
+    )
+
+    host: str = Field("127.0.0.1", description="Interface the handoff service listens on.")
+    port: int = Field(5056, ge=1, le=65535, description="Port of the handoff service.")
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices("FRONTLINE_DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy URL of Frontline's application database.",
+    )
+    rasa_url: str = Field(
+        "http://127.0.0.1:5005",
+        validation_alias=AliasChoices("FRONTLINE_RASA_URL"),
+        description="Base URL of the Rasa server (agent replies go through its HTTP API).",
+    )
+    rasa_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("FRONTLINE_RASA_TOKEN"),
+        description="Token of Rasa's HTTP API (rasa run --auth-token).",
+    )
