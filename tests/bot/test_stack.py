@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.stack import ROOT, Service, StackError, StackSettings, fingerprint, redis_parts
+
+
+def copy_training_inputs(target: Path) -> None:
+    shutil.copy(ROOT / "config.yml", target / "config.yml")
+    for folder in ("bot/domain", "data/nlu", "data/rules", "data/stories"):
+        if (ROOT / folder).exists():
+            shutil.copytree(ROOT / folder, target / folder)
+
+
+def test_fingerprint_changes_only_when_training_inputs_change(tmp_path: Path) -> None:
+    copy_training_inputs(tmp_path)
+    before = fingerprint(tmp_path)
+    (tmp_path / "data" / "nlu" / "README.txt").write_text("not training data")
+    (tmp_path / "bot" / "channel_notes.yml").write_text("outside the inputs: true\n")
+    assert fingerprint(tmp_path) == before
+    rules = tmp_path / "data" / "rules" / "core.yml"
+    rules.write_text(rules.read_text() + "\n# edited\n")
+    assert fingerprint(tmp_path) != before
+
+
+def test_sqlite_files_under_var_are_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATABASE_URL", "FRONTLINE_DATABASE_URL", "FRONTLINE_TRACKER_STORE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = StackSettings(_env_file=None)
+    assert settings.app_database_url == f"sqlite:///{ROOT / 'var' / 'frontline.db'}"
+    assert settings.rasa_tracker_store_url == f"sqlite:///{ROOT / 'var' / 'rasa-tracker.db'}"
+
+
+def test_rasa_shares_database_url_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://frontline@db/frontline")
+    monkeypatch.delenv("FRONTLINE_TRACKER_STORE_URL", raising=False)
+    assert StackSettings(_env_file=None).rasa_tracker_store_url == (
+        "postgresql://frontline@db/frontline"
+    )
+    monkeypatch.setenv("FRONTLINE_TRACKER_STORE_URL", "postgresql://rasa@db/tracker")
+    assert StackSettings(_env_file=None).rasa_tracker_store_url == "postgresql://rasa@db/tracker"
+
+
+def test_redis_url_becomes_rasa_lock_store_settings() -> None:
+    assert redis_parts("redis://cache.internal:6380/2") == {
+        "FRONTLINE_REDIS_HOST": "cache.internal",
+        "FRONTLINE_REDIS_PORT": "6380",
+        "FRONTLINE_REDIS_DB": "2",
+    }
+    with pytest.raises(StackError, match="REDIS_URL must start with redis://"):
+        redis_parts("memcached://cache:11211")
+
+
+def test_a_service_that_dies_while_starting_is_reported_with_its_log(tmp_path: Path) -> None:
+    service = Service(
+        "broken",
+        [sys.executable, "-c", "import sys; print('bad config: FOO'); sys.exit(3)"],
+        {},
+        "http://127.0.0.1:9/health",
+        tmp_path / "broken.log",
+    )
+    service.start()
+    with pytest.raises(StackError) as raised:
+        service.wait_ready(timeout=30)
+    assert str(raised.value) == (
+        f"broken exited with code 3 while starting; last lines of {tmp_path / 'broken.log'}:\n"
+        "bad config: FOO"
+    )
