@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import logging
 import os
 import secrets
@@ -36,6 +37,9 @@ logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 # What a Rasa model is trained from; a change to any of these means retraining.
 TRAINING_INPUTS = ("config.yml", "bot/domain", "data/nlu", "data/rules", "data/stories")
+# Modules whose ``upgrade(engine)`` migrates a package's tables (``make run``
+# and the tests run them in this order).
+MIGRATIONS = ("handoff.db",)
 READY_POLL_SECONDS = 0.25
 STOP_GRACE_SECONDS = 10.0
 
@@ -368,16 +372,16 @@ class Stack:
         )
 
     def migrate(self) -> None:
-        """Creates or migrates the application tables (fails with the reason)."""
-        from handoff.db import create_engine, upgrade
+        """Creates or migrates every package's tables (fails with the reason)."""
+        from bot.database import create_engine, shown
 
         engine = create_engine(self.settings.app_database_url)
         try:
-            upgrade(engine)
+            for module in MIGRATIONS:
+                importlib.import_module(module).upgrade(engine)
         except Exception as error:  # boundary: driver errors become one message
-            shown = engine.url.render_as_string(hide_password=True)
             raise StackError(
-                f"database {shown} unusable ({error.__class__.__name__}: {error}); "
+                f"database {shown(engine)} unusable ({error.__class__.__name__}); "
                 "check DATABASE_URL and that the server is running"
             ) from error
         finally:

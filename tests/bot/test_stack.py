@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.stack import ROOT, Service, StackError, StackSettings, fingerprint, redis_parts
+from bot.stack import ROOT, Service, Stack, StackError, StackSettings, fingerprint, redis_parts
 
 
 def copy_training_inputs(target: Path) -> None:
@@ -69,4 +69,20 @@ def test_a_service_that_dies_while_starting_is_reported_with_its_log(tmp_path: P
     assert str(raised.value) == (
         f"broken exited with code 3 while starting; last lines of {tmp_path / 'broken.log'}:\n"
         "bad config: FOO"
+    )
+
+
+def test_an_unreachable_database_stops_the_launcher_with_its_url(tmp_path: Path) -> None:
+    stack = Stack(
+        StackSettings(
+            _env_file=None,
+            database_url="postgresql://frontline:secret@127.0.0.1:1/frontline",
+            var_dir=tmp_path,
+        )
+    )
+    with pytest.raises(StackError) as raised:
+        stack.migrate()
+    assert str(raised.value) == (
+        "database postgresql+psycopg://frontline:***@127.0.0.1:1/frontline unusable "
+        "(OperationalError); check DATABASE_URL and that the server is running"
     )
