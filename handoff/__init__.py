@@ -3,24 +3,48 @@
 Public surface (other packages import only this):
 
 * ``HandoffSettings``: the service's settings.
-* ``Escalation``, ``EscalationStore``: the durable queue.
+* ``HandoffService`` with ``EscalationRequest``, ``Agent``, ``Ticket``: what
+  can happen to an escalation (open, relay, claim, reply, resolve, transfer).
+* ``Escalation``, ``EscalationStore``: the durable queue and its outbox.
+* ``load_routing``: the routing rules (queues, tiers, business hours, SLAs).
 * ``create_app(settings)``: the HTTP service (``python -m handoff.server``).
 
-Errors: ``HandoffError`` is the base of this package's exceptions;
-``EscalationNotFound`` (``escalation_id``) when an id is unknown.
+Errors: ``HandoffError`` is the base of this package's exceptions:
+``EscalationNotFound`` (``escalation_id``), ``AlreadyClaimed`` (``owner``),
+``NotOpen`` (``status``), ``NotAMember``, ``DatabaseUnavailable`` (``url``,
+``reason``); ``RoutingError`` lists every problem of a routing file.
 """
 
-from handoff.errors import EscalationNotFound, HandoffError
+from handoff.errors import (
+    AlreadyClaimed,
+    DatabaseUnavailable,
+    EscalationNotFound,
+    HandoffError,
+    NotAMember,
+    NotOpen,
+)
+from handoff.routing import RoutingError, load_routing
+from handoff.service import Agent, EscalationRequest, HandoffService, Ticket
 from handoff.settings import HandoffSettings
 from handoff.store import Escalation, EscalationStore
 
 __all__ = [
+    "Agent",
+    "AlreadyClaimed",
+    "DatabaseUnavailable",
     "Escalation",
     "EscalationNotFound",
+    "EscalationRequest",
     "EscalationStore",
     "HandoffError",
+    "HandoffService",
     "HandoffSettings",
+    "NotAMember",
+    "NotOpen",
+    "RoutingError",
+    "Ticket",
     "create_app",
+    "load_routing",
 ]
 
 

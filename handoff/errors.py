@@ -22,3 +22,31 @@ class DatabaseUnavailable(HandoffError):
         super().__init__(f"database {url}: {reason}")
         self.url = url
         self.reason = reason
+
+
+class AlreadyClaimed(HandoffError):
+    """Another agent claimed the escalation first."""
+
+    def __init__(self, escalation_id: str, owner: str | None) -> None:
+        super().__init__(f"escalation {escalation_id} is already claimed by {owner or 'someone'}")
+        self.escalation_id = escalation_id
+        self.owner = owner
+
+
+class NotOpen(HandoffError):
+    """The escalation is closed (resolved, returned, transferred) or not claimed."""
+
+    def __init__(self, escalation_id: str, status: str) -> None:
+        super().__init__(f"escalation {escalation_id} is {status}")
+        self.escalation_id = escalation_id
+        self.status = status
+
+
+class NotAMember(HandoffError):
+    """Only members of the queue's channel may claim its escalations."""
+
+    def __init__(self, escalation_id: str, user_id: str, channel: str) -> None:
+        super().__init__(f"user {user_id} is not in {channel}, the queue of {escalation_id}")
+        self.escalation_id = escalation_id
+        self.user_id = user_id
+        self.channel = channel

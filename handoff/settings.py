@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///var/frontline.db"
+DEFAULT_ROUTING = Path(__file__).parent / "routing.yml"
 
 
 class HandoffSettings(BaseSettings):
@@ -31,4 +34,31 @@ class HandoffSettings(BaseSettings):
         None,
         validation_alias=AliasChoices("FRONTLINE_RASA_TOKEN"),
         description="Token of Rasa's HTTP API (rasa run --auth-token).",
+    )
+    routing: Path = Field(
+        DEFAULT_ROUTING,
+        validation_alias=AliasChoices("FRONTLINE_HANDOFF_ROUTING"),
+        description="YAML file of queues, routing rules, business hours and SLAs.",
+    )
+    slack_bot_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("SLACK_BOT_TOKEN"),
+        description="Bot token (xoxb-...) of the Slack app; unset = no Slack, terminal only.",
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET"),
+        description="Signing secret checked on every request from Slack (HTTP mode).",
+    )
+    slack_app_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("SLACK_APP_TOKEN"),
+        description="App-level token (xapp-...) for Socket Mode (no public URL needed).",
+    )
+    slack_api_url: str = Field(
+        "https://slack.com/api/",
+        description="Base URL of Slack's Web API (tests point it at a local imitation).",
+    )
+    worker_interval: float = Field(
+        0.2, gt=0, le=60, description="Seconds between outbox passes when idle."
     )

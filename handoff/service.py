@@ -1,0 +1,390 @@
+"""What can happen to an escalation, whoever asks: the bot, Slack or the CLI.
+
+Each operation changes the escalation and queues the deliveries it implies in
+one transaction (see ``handoff.store``); ``handoff.worker`` delivers them. The
+Slack listeners and the ``handoff`` terminal commands call the same functions,
+so trying Frontline without Slack exercises the same code below the Slack layer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from handoff.errors import AlreadyClaimed, HandoffError, NotOpen
+from handoff.store import OPEN_STATUSES, Conflict, Escalation, EscalationStore, Job, now_utc
+
+logger = logging.getLogger(__name__)
+
+# Kinds of outbox jobs (what handoff.worker knows how to deliver).
+POST_ESCALATION = "slack.post_escalation"
+POST_TRANSCRIPT = "slack.post_transcript"
+THREAD_MESSAGE = "slack.thread_message"
+UPDATE_CARD = "slack.update_card"
+TO_CUSTOMER = "rasa.trigger_intent"
+
+REASONS = {
+    "explicit_request": "the customer asked for a person",
+    "low_confidence": "the bot did not understand twice in a row",
+    "kb_no_answer": "the help center had no confident answer",
+    "kb_rejected": "the customer said the articles did not help",
+    "form_failed": "the customer could not complete a form",
+    "tier2_topic": "the request needs a person by its nature",
+    "backend_error": "a business system did not answer",
+    "frustration": "the customer is frustrated",
+}
+
+
+class Route(Protocol):
+    tier: int
+    queue: str
+    channel: str
+    team: str
+    priority: str
+    sla_minutes: int
+    usual_wait_minutes: int
+
+
+class Router(Protocol):
+    """What the service needs of ``handoff.routing.Routing``."""
+
+    def route(self, category: str, text: str, verified: bool, repeat_contact: bool) -> Any: ...
+
+    def queue_for_tier(self, tier: int) -> Any: ...
+
+    def is_open(self, queue: str, now: datetime) -> tuple[bool, datetime | None]: ...
+
+
+@dataclass(frozen=True)
+class Agent:
+    """A person working the queue (a Slack user, or whoever runs the CLI)."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class EscalationRequest:
+    """What the bot knows when it hands a conversation over."""
+
+    conversation_id: str
+    reason: str
+    category: str
+    transcript: list[dict[str, Any]]
+    customer: dict[str, Any] = field(default_factory=lambda: {"verified": False})
+    context: dict[str, Any] = field(default_factory=dict)
+    language: str = "en"
+    attempt: int = 1
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.conversation_id}:{self.attempt}"
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What the customer is told after a handoff."""
+
+    escalation_id: str
+    tier: int
+    team: str
+    usual_wait_minutes: int
+    open_now: bool
+    opens_at: datetime | None
+    created: bool
+
+
+def customer_texts(transcript: list[dict[str, Any]]) -> list[str]:
+    return [str(turn.get("text", "")) for turn in transcript if turn.get("from") == "customer"]
+
+
+def summarize(request: EscalationRequest) -> str:
+    """One paragraph for the agent: what the customer wants, what the bot tried."""
+    said = customer_texts(request.transcript)
+    wants = f"Customer wants help with {request.category.replace('_', ' ')}"
+    if said:
+        wants += f': "{said[-1][:300]}"'
+    parts = [wants + "."]
+    tried = []
+    if request.context.get("intents"):
+        tried.append("understood " + ", ".join(request.context["intents"]))
+    if request.context.get("kb_articles"):
+        tried.append("showed articles " + ", ".join(request.context["kb_articles"]))
+    if request.context.get("actions"):
+        tried.append("ran " + ", ".join(request.context["actions"]))
+    if tried:
+        parts.append("The bot " + "; ".join(tried) + ".")
+    parts.append(f"Handed over because {REASONS.get(request.reason, request.reason)}.")
+    customer = request.customer
+    if customer.get("verified"):
+        who = customer.get("name") or customer.get("email") or "the account holder"
+        parts.append(f"Identity verified: {who}.")
+    else:
+        parts.append("Identity not verified.")
+    return " ".join(parts)
+
+
+def _trigger(intent: str, entities: dict[str, Any]) -> dict[str, Any]:
+    return {"intent": intent, "entities": entities}
+
+
+class HandoffService:
+    """Operations on escalations; ``clock`` is injectable for tests."""
+
+    def __init__(
+        self,
+        store: EscalationStore,
+        router: Router,
+        clock: Callable[[], datetime] = now_utc,
+    ) -> None:
+        self.store = store
+        self.router = router
+        self.clock = clock
+
+    # -- from the bot --------------------------------------------------------
+
+    def open(self, request: EscalationRequest) -> Ticket:
+        """Stores the escalation and queues its Slack post (once per key)."""
+        now = self.clock()
+        said = " ".join(customer_texts(request.transcript))
+        repeat = request.attempt > 1 or bool(request.context.get("repeat_contact"))
+        route = self.router.route(
+            request.category, said, bool(request.customer.get("verified")), repeat
+        )
+        escalation = Escalation(
+            conversation_id=request.conversation_id,
+            idempotency_key=request.idempotency_key,
+            tier=route.tier,
+            queue=route.queue,
+            category=request.category,
+            priority=route.priority,
+            summary=summarize(request),
+            transcript=request.transcript,
+            team=route.team,
+            language=request.language,
+            customer=request.customer,
+            context={**request.context, "reason": request.reason},
+            slack_channel=route.channel,
+            created_at=now,
+            updated_at=now,
+            sla_due_at=now + timedelta(minutes=route.sla_minutes),
+        )
+        stored, created = self.store.add(
+            escalation,
+            jobs=[Job(escalation.id, POST_ESCALATION, {}, f"{escalation.id}:post", created_at=now)],
+        )
+        open_now, opens_at = self.router.is_open(stored.queue, now)
+        logger.info(
+            "escalation %s to %s (%s)",
+            stored.id,
+            stored.queue,
+            "new" if created else "existing",
+            extra={"conversation_id": request.conversation_id},
+        )
+        return Ticket(
+            escalation_id=stored.id,
+            tier=stored.tier,
+            team=stored.team,
+            usual_wait_minutes=route.usual_wait_minutes,
+            open_now=open_now,
+            opens_at=opens_at,
+            created=created,
+        )
+
+    def customer_message(self, conversation_id: str, text: str, key: str) -> bool:
+        """Relays a customer's message into the open escalation's thread.
+
+        False if the conversation has no open escalation; a repeated ``key``
+        queues nothing new."""
+        escalation = self.store.open_for_conversation(conversation_id)
+        if escalation is None:
+            return False
+        self.store.enqueue(
+            Job(
+                escalation.id,
+                THREAD_MESSAGE,
+                {"from": "customer", "text": text},
+                f"{escalation.id}:customer:{key}",
+                created_at=self.clock(),
+            )
+        )
+        return True
+
+    def record_csat(self, conversation_id: str, score: int, comment: str | None) -> Escalation:
+        """Stores the customer's rating of the latest escalation and posts it in
+        its thread."""
+        if not 1 <= score <= 5:
+            raise ValueError(f"CSAT score must be 1-5, got {score}")
+        closed = [e for e in self.store.for_conversation(conversation_id) if not e.is_open]
+        if not closed:
+            raise HandoffError(f"conversation {conversation_id} has no closed escalation to rate")
+        latest = closed[-1]
+        return self.store.update(
+            latest.id,
+            {"csat_score": score, "csat_comment": comment},
+            jobs=[
+                Job(
+                    latest.id,
+                    THREAD_MESSAGE,
+                    {"from": "csat", "score": score, "comment": comment or ""},
+                    f"{latest.id}:csat",
+                    created_at=self.clock(),
+                )
+            ],
+        )
+
+    def record_csat_comment(self, conversation_id: str, comment: str) -> Escalation:
+        """Adds the customer's optional comment to their latest rating."""
+        rated = [e for e in self.store.for_conversation(conversation_id) if e.csat_score]
+        if not rated:
+            raise HandoffError(f"conversation {conversation_id} has no rating to comment on")
+        latest = rated[-1]
+        return self.store.update(
+            latest.id,
+            {"csat_comment": comment},
+            jobs=[
+                Job(
+                    latest.id,
+                    THREAD_MESSAGE,
+                    {"from": "csat", "score": latest.csat_score, "comment": comment},
+                    f"{latest.id}:csat-comment",
+                    created_at=self.clock(),
+                )
+            ],
+        )
+
+    # -- from agents -----------------------------------------------------------
+
+    def claim(self, escalation_id: str, agent: Agent) -> Escalation:
+        """Makes ``agent`` the owner; a second claim raises ``AlreadyClaimed``."""
+        now = self.clock()
+        try:
+            claimed = self.store.update(
+                escalation_id,
+                {
+                    "status": "claimed",
+                    "claimed_by": agent.id,
+                    "claimed_by_name": agent.name,
+                    "claimed_at": now,
+                },
+                expect_status=("queued", "posted"),
+                jobs=[
+                    Job(escalation_id, UPDATE_CARD, {}, f"{escalation_id}:card:claimed"),
+                    Job(
+                        escalation_id,
+                        TO_CUSTOMER,
+                        _trigger(
+                            "handoff_update", {"kind": "agent_joined", "agent_name": agent.name}
+                        ),
+                        f"{escalation_id}:customer:joined",
+                        created_at=now,
+                    ),
+                ],
+            )
+        except Conflict as conflict:
+            if conflict.escalation.status == "claimed":
+                raise AlreadyClaimed(escalation_id, conflict.escalation.claimed_by_name) from None
+            raise NotOpen(escalation_id, conflict.escalation.status) from None
+        return claimed
+
+    def reply(self, escalation_id: str, agent: Agent, text: str, key: str) -> str:
+        """An agent's message: relayed to the customer, or kept internal if it
+        starts with ``note:``. Returns "note" or "relayed"."""
+        escalation = self.store.get(escalation_id)
+        if text.strip().lower().startswith("note:"):
+            return "note"
+        if escalation.status != "claimed":
+            raise NotOpen(escalation_id, escalation.status)
+        self.store.enqueue(
+            Job(
+                escalation_id,
+                TO_CUSTOMER,
+                _trigger("agent_message", {"agent_text": text, "agent_name": agent.name}),
+                f"{escalation_id}:agent:{key}",
+                created_at=self.clock(),
+            )
+        )
+        return "relayed"
+
+    def resolve(self, escalation_id: str, agent: Agent) -> Escalation:
+        """Closes the case: the bot resumes, thanks the customer, asks for CSAT."""
+        return self._close(escalation_id, agent, "resolved")
+
+    def return_to_bot(self, escalation_id: str, agent: Agent) -> Escalation:
+        """Hands the conversation back to the bot with its context."""
+        return self._close(escalation_id, agent, "returned")
+
+    def _close(self, escalation_id: str, agent: Agent, status: str) -> Escalation:
+        now = self.clock()
+        try:
+            return self.store.update(
+                escalation_id,
+                {"status": status, "closed_at": now},
+                expect_status=OPEN_STATUSES,
+                jobs=[
+                    Job(escalation_id, UPDATE_CARD, {}, f"{escalation_id}:card:{status}"),
+                    Job(
+                        escalation_id,
+                        TO_CUSTOMER,
+                        _trigger("handoff_update", {"kind": status, "agent_name": agent.name}),
+                        f"{escalation_id}:customer:{status}",
+                        created_at=now,
+                    ),
+                ],
+            )
+        except Conflict as conflict:
+            raise NotOpen(escalation_id, conflict.escalation.status) from None
+
+    def transfer(self, escalation_id: str, tier: int, agent: Agent) -> Escalation:
+        """Moves the case to ``tier``'s queue: a new escalation there with the
+        history, summary and a link to the earlier thread."""
+        now = self.clock()
+        old = self.store.get(escalation_id)
+        if not old.is_open:
+            raise NotOpen(escalation_id, old.status)
+        queue = self.router.queue_for_tier(tier)
+        new = Escalation(
+            conversation_id=old.conversation_id,
+            idempotency_key=f"{old.idempotency_key}:tier{tier}",
+            tier=tier,
+            queue=queue.name,
+            category=old.category,
+            priority=old.priority,
+            summary=old.summary,
+            transcript=old.transcript,
+            team=queue.team,
+            language=old.language,
+            customer=old.customer,
+            context={**(old.context or {}), "transferred_by": agent.name},
+            slack_channel=queue.channel,
+            parent_id=old.id,
+            created_at=now,
+            updated_at=now,
+            sla_due_at=now + timedelta(minutes=queue.sla_minutes["P3"]),
+        )
+        try:
+            self.store.update(
+                escalation_id,
+                {"status": "transferred", "closed_at": now},
+                expect_status=OPEN_STATUSES,
+                jobs=[Job(escalation_id, UPDATE_CARD, {}, f"{escalation_id}:card:transferred")],
+            )
+        except Conflict as conflict:
+            raise NotOpen(escalation_id, conflict.escalation.status) from None
+        stored, _ = self.store.add(
+            new,
+            jobs=[
+                Job(new.id, POST_ESCALATION, {}, f"{new.id}:post", created_at=now),
+                Job(
+                    new.id,
+                    TO_CUSTOMER,
+                    _trigger("handoff_update", {"kind": "transferred", "team": queue.team}),
+                    f"{new.id}:customer:transferred",
+                    created_at=now,
+                ),
+            ],
+        )
+        return stored

@@ -1,0 +1,294 @@
+"""The outbox worker: delivers queued jobs to Slack and to the customer.
+
+Jobs are taken oldest first. A failed job is retried with exponential backoff
+(Slack's ``Retry-After`` wins when it answers 429) and holds back the later
+jobs of the same escalation, so a thread never shows messages out of order.
+Nothing is dropped while Slack or Rasa is down; a 4xx from Rasa (an unknown
+conversation) gives the job up and logs it.
+
+Without Slack credentials (the ``make run`` default) Slack jobs are marked
+``skipped``: the escalation stays in the queue for the ``handoff`` terminal
+commands, and pushes to the customer still go out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handoff import blocks
+from handoff.service import (
+    POST_ESCALATION,
+    POST_TRANSCRIPT,
+    THREAD_MESSAGE,
+    TO_CUSTOMER,
+    UPDATE_CARD,
+)
+from handoff.store import Escalation, EscalationStore, Job, now_utc
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_FIRST_SECONDS = 1.0
+BACKOFF_MAX_SECONDS = 300.0
+RASA_TIMEOUT_SECONDS = 10.0
+
+
+class Retry(Exception):
+    """Deliver later: at ``after`` seconds, or by the backoff schedule."""
+
+    def __init__(self, reason: str, after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.after = after
+
+
+class GiveUp(Exception):
+    """The job can never succeed (e.g. Rasa does not know the conversation)."""
+
+
+@dataclass
+class RasaClient:
+    """Pushes messages into a customer's conversation through Rasa's HTTP API."""
+
+    base_url: str
+    token: str | None
+    http: httpx.AsyncClient
+
+    async def trigger(self, conversation_id: str, intent: str, entities: dict[str, Any]) -> None:
+        params = {"output_channel": "latest"}
+        if self.token:
+            params["token"] = self.token
+        try:
+            response = await self.http.post(
+                f"{self.base_url}/conversations/{conversation_id}/trigger_intent",
+                params=params,
+                json={"name": intent, "entities": entities},
+                timeout=RASA_TIMEOUT_SECONDS,
+            )
+        except httpx.TransportError as error:
+            raise Retry(f"rasa unreachable: {error.__class__.__name__}") from error
+        if response.status_code >= 500:
+            raise Retry(f"rasa answered {response.status_code}")
+        if response.status_code >= 400:
+            raise GiveUp(f"rasa refused with {response.status_code}: {response.text[:300]}")
+
+
+def backoff(attempts: int) -> float:
+    return float(min(BACKOFF_FIRST_SECONDS * 2**attempts, BACKOFF_MAX_SECONDS))
+
+
+class OutboxWorker:
+    """Delivers due outbox jobs; ``slack`` None means Slack is not configured."""
+
+    def __init__(
+        self,
+        store: EscalationStore,
+        rasa: RasaClient,
+        slack: AsyncWebClient | None,
+        tier_teams: dict[int, str] | None = None,
+        clock: Callable[[], datetime] = now_utc,
+    ) -> None:
+        self.store = store
+        self.rasa = rasa
+        self.slack = slack
+        self.tier_teams = tier_teams or {}
+        self.clock = clock
+        self.wake = asyncio.Event()
+        self._handlers: dict[str, Callable[[Job, Escalation], Awaitable[dict[str, Any] | None]]] = {
+            POST_ESCALATION: self._post_escalation,
+            POST_TRANSCRIPT: self._post_transcript,
+            THREAD_MESSAGE: self._thread_message,
+            UPDATE_CARD: self._update_card,
+            TO_CUSTOMER: self._to_customer,
+        }
+
+    async def run(self, stop: asyncio.Event, interval: float = 0.2) -> None:
+        """Delivers until ``stop`` is set; ``wake`` skips the wait."""
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:  # the loop must survive a database hiccup
+                logger.exception("outbox pass failed")
+            self.wake.clear()
+            try:
+                await asyncio.wait_for(self.wake.wait(), interval)
+            except TimeoutError:
+                pass
+
+    async def run_once(self) -> int:
+        """One pass over the due jobs; returns how many were delivered."""
+        now = self.clock()
+        jobs = await asyncio.to_thread(self.store.due_jobs, now)
+        blocked: set[str] = set()
+        delivered = 0
+        for job in jobs:
+            if job.escalation_id in blocked:
+                continue
+            if await self._deliver(job):
+                delivered += 1
+            else:
+                blocked.add(job.escalation_id)
+        return delivered
+
+    async def _deliver(self, job: Job) -> bool:
+        escalation = await asyncio.to_thread(self.store.get, job.escalation_id)
+        log = {"conversation_id": escalation.conversation_id, "job": job.kind}
+        if job.kind.startswith("slack.") and self.slack is None:
+            await asyncio.to_thread(self.store.job_skipped, job, "slack not configured")
+            return True
+        try:
+            changes = await self._handlers[job.kind](job, escalation)
+        except Retry as retry:
+            delay = retry.after if retry.after is not None else backoff(job.attempts)
+            logger.warning("delivery failed, retrying in %.0fs: %s", delay, retry.reason, extra=log)
+            await asyncio.to_thread(
+                self.store.job_failed, job, retry.reason, self.clock() + timedelta(seconds=delay)
+            )
+            return False
+        except GiveUp as error:
+            logger.error("delivery given up: %s", error, extra=log)
+            await asyncio.to_thread(self.store.job_failed, job, str(error), None)
+            return True
+        await asyncio.to_thread(self.store.job_done, job, self.clock(), changes)
+        return True
+
+    # -- Slack -------------------------------------------------------------------
+
+    async def _slack(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        assert self.slack is not None
+        try:
+            response = await self.slack.api_call(method, json=kwargs)
+        except SlackApiError as error:
+            status = error.response.status_code
+            if status == 429:
+                after = float(error.response.headers.get("Retry-After", "1") or 1)
+                raise Retry("slack rate limited", after=after) from error
+            if status >= 500:
+                raise Retry(f"slack answered {status}") from error
+            raise GiveUp(f"slack refused {method}: {error.response.get('error')}") from error
+        except (OSError, TimeoutError) as error:
+            raise Retry(f"slack unreachable: {error.__class__.__name__}") from error
+        except Exception as error:  # aiohttp client errors and the like
+            if error.__class__.__module__.startswith("aiohttp"):
+                raise Retry(f"slack unreachable: {error.__class__.__name__}") from error
+            raise
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    def _verified(self, escalation: Escalation) -> bool:
+        return bool((escalation.customer or {}).get("verified"))
+
+    def card(self, escalation: Escalation) -> blocks.SlackMessage:
+        """The escalation's card as it should look now (redacted inside)."""
+        context = escalation.context or {}
+        facts = [
+            (label, ", ".join(context[key]))
+            for label, key in (
+                ("Bot understood", "intents"),
+                ("Articles shown", "kb_articles"),
+                ("Bot ran", "actions"),
+            )
+            if context.get(key)
+        ]
+        facts.append(("Conversation", escalation.conversation_id))
+        return blocks.escalation_card(
+            escalation_id=escalation.id,
+            tier=escalation.tier,
+            priority=escalation.priority,
+            category=escalation.category,
+            team=escalation.team,
+            customer=blocks.Customer.from_dict(escalation.customer),
+            summary=escalation.summary,
+            facts=facts,
+            status=blocks.CardStatus(
+                state=escalation.status,  # type: ignore[arg-type]
+                agent=escalation.claimed_by_name,
+            ),
+            tier_teams=self.tier_teams,
+        )
+
+    async def _post_escalation(self, job: Job, escalation: Escalation) -> dict[str, Any]:
+        response = await self._slack(
+            "chat.postMessage",
+            channel=escalation.slack_channel,
+            metadata={
+                "event_type": "frontline_escalation",
+                "event_payload": {"escalation_id": escalation.id},
+            },
+            **self.card(escalation),
+        )
+        await asyncio.to_thread(
+            self.store.enqueue,
+            Job(escalation.id, POST_TRANSCRIPT, {}, f"{escalation.id}:transcript"),
+        )
+        self.wake.set()
+        changes: dict[str, Any] = {
+            "slack_channel": response.get("channel", escalation.slack_channel),
+            "slack_ts": response["ts"],
+        }
+        if escalation.status == "queued":
+            changes["status"] = "posted"
+        return changes
+
+    async def _post_transcript(self, job: Job, escalation: Escalation) -> None:
+        if escalation.slack_ts is None:
+            raise Retry("escalation not posted yet")
+        messages = blocks.transcript_messages(
+            escalation.transcript, verified=self._verified(escalation)
+        )
+        for message in messages:
+            await self._slack(
+                "chat.postMessage",
+                channel=escalation.slack_channel,
+                thread_ts=escalation.slack_ts,
+                **message,
+            )
+        return None
+
+    async def _thread_message(self, job: Job, escalation: Escalation) -> None:
+        if escalation.slack_ts is None:
+            raise Retry("escalation not posted yet")
+        payload = job.payload
+        verified = self._verified(escalation)
+        if payload.get("from") == "csat":
+            message = blocks.csat_blocks(
+                int(payload["score"]), payload.get("comment") or None, verified=verified
+            )
+        else:
+            message = blocks.relay_message(
+                {"from": "customer", "text": str(payload.get("text", "")), "ts": job.created_at},
+                verified=verified,
+            )
+        await self._slack(
+            "chat.postMessage",
+            channel=escalation.slack_channel,
+            thread_ts=escalation.slack_ts,
+            **message,
+        )
+        return None
+
+    async def _update_card(self, job: Job, escalation: Escalation) -> None:
+        if escalation.slack_ts is None:
+            raise Retry("escalation not posted yet")
+        await self._slack(
+            "chat.update",
+            channel=escalation.slack_channel,
+            ts=escalation.slack_ts,
+            **self.card(escalation),
+        )
+        return None
+
+    # -- the customer --------------------------------------------------------------
+
+    async def _to_customer(self, job: Job, escalation: Escalation) -> None:
+        await self.rasa.trigger(
+            escalation.conversation_id, job.payload["intent"], job.payload.get("entities", {})
+        )
+        return None
