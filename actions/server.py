@@ -14,6 +14,7 @@ from rasa_sdk.endpoint import create_app as create_sdk_app
 from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic
 
+from actions import deps
 from actions.settings import ActionSettings
 from bot.runtime import SettingsError, configure_logging, exit_on_settings_error, load_settings
 
@@ -38,6 +39,11 @@ def main() -> None:
     except SettingsError as error:
         exit_on_settings_error(error)
         return
+    try:
+        deps.configure(deps.build(settings))
+    except Exception as error:  # boundary: a bad routing file or URL stops the start
+        logger.error("cannot start: %s", error)
+        raise SystemExit(f"actions: {error}") from None
     app = create_app(settings)
     logger.info("action server listening on %s:%d", settings.host, settings.port)
     app.run(

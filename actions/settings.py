@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -21,4 +23,9 @@ class ActionSettings(BaseSettings):
         DEFAULT_DATABASE_URL,
         validation_alias=AliasChoices("FRONTLINE_DATABASE_URL", "DATABASE_URL"),
         description="SQLAlchemy URL of Frontline's application database.",
+    )
+    handoff_routing: Path = Field(
+        Path(__file__).parent.parent / "handoff" / "routing.yml",
+        validation_alias=AliasChoices("FRONTLINE_HANDOFF_ROUTING"),
+        description="Routing rules of the handoff queues (shared with the handoff service).",
     )
