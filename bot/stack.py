@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TRAINING_INPUTS = ("config.yml", "bot/domain", "data/nlu", "data/rules", "data/stories")
 # Modules whose ``upgrade(engine)`` migrates a package's tables (``make run``
 # and the tests run them in this order).
-MIGRATIONS = ("handoff.db",)
+MIGRATIONS = ("handoff.db", "actions.db")
 READY_POLL_SECONDS = 0.25
 STOP_GRACE_SECONDS = 10.0
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 
+from actions.backends import BackendSettings
 from actions.settings import ActionSettings
 from bot.runtime import env_name
 from bot.site import SiteSettings
 from bot.stack import ROOT, StackSettings
 from handoff.settings import HandoffSettings
 
-SETTINGS = (StackSettings, ActionSettings, HandoffSettings, SiteSettings)
+SETTINGS = (StackSettings, ActionSettings, HandoffSettings, SiteSettings, BackendSettings)
 
 
 def documented() -> set[str]:
