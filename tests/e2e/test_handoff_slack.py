@@ -200,7 +200,8 @@ async def test_customer_to_slack_and_back_through_every_process(
         assert "Claimed by Alex" in texts(updated[-1].args["blocks"])
 
         # Alex's thread reply reaches the widget once, even when Slack retries it.
-        reply = "Hi! So sorry. See <https://help.brightwave.example/articles/damaged-on-arrival|this article>"
+        article = "https://help.brightwave.example/articles/damaged-on-arrival"
+        reply = f"Hi! So sorry. See <{article}|this article>"
         assert thread_event(stack, "Ev001", ALEX, TECH, card_ts, reply).status_code == 200
         assert thread_event(stack, "Ev001", ALEX, TECH, card_ts, reply, retry=1).status_code == 200
         agent_says = await widget.next_message()
