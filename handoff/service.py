@@ -127,6 +127,15 @@ def summarize(request: EscalationRequest) -> str:
     return " ".join(parts)
 
 
+def first_jobs(escalation_id: str, now: datetime) -> list[Job]:
+    """The card, then the transcript in its thread: queued together so that
+    nothing relayed later can overtake the transcript."""
+    return [
+        Job(escalation_id, POST_ESCALATION, {}, f"{escalation_id}:post", created_at=now),
+        Job(escalation_id, POST_TRANSCRIPT, {}, f"{escalation_id}:transcript", created_at=now),
+    ]
+
+
 def _trigger(intent: str, entities: dict[str, Any]) -> dict[str, Any]:
     return {"intent": intent, "entities": entities}
 
@@ -172,10 +181,7 @@ class HandoffService:
             updated_at=now,
             sla_due_at=now + timedelta(minutes=route.sla_minutes),
         )
-        stored, created = self.store.add(
-            escalation,
-            jobs=[Job(escalation.id, POST_ESCALATION, {}, f"{escalation.id}:post", created_at=now)],
-        )
+        stored, created = self.store.add(escalation, jobs=first_jobs(escalation.id, now))
         open_now, opens_at = self.router.is_open(stored.queue, now)
         logger.info(
             "escalation %s to %s (%s)",
@@ -377,7 +383,7 @@ class HandoffService:
         stored, _ = self.store.add(
             new,
             jobs=[
-                Job(new.id, POST_ESCALATION, {}, f"{new.id}:post", created_at=now),
+                *first_jobs(new.id, now),
                 Job(
                     new.id,
                     TO_CUSTOMER,

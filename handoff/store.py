@@ -331,6 +331,11 @@ class EscalationStore:
         with self.engine.begin() as connection:
             connection.execute(outbox.update().where(outbox.c.id == job.id).values(**values))
 
+    def set_job_payload(self, job: Job, payload: dict[str, Any]) -> None:
+        """Records a job's progress (e.g. how many transcript parts went out)."""
+        with self.engine.begin() as connection:
+            connection.execute(outbox.update().where(outbox.c.id == job.id).values(payload=payload))
+
     def job_skipped(self, job: Job, reason: str) -> None:
         """Records that ``job`` was deliberately not delivered (e.g. no Slack)."""
         with self.engine.begin() as connection:

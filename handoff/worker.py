@@ -224,11 +224,6 @@ class OutboxWorker:
             },
             **self.card(escalation),
         )
-        await asyncio.to_thread(
-            self.store.enqueue,
-            Job(escalation.id, POST_TRANSCRIPT, {}, f"{escalation.id}:transcript"),
-        )
-        self.wake.set()
         changes: dict[str, Any] = {
             "slack_channel": response.get("channel", escalation.slack_channel),
             "slack_ts": response["ts"],
@@ -243,13 +238,16 @@ class OutboxWorker:
         messages = blocks.transcript_messages(
             escalation.transcript, verified=self._verified(escalation)
         )
-        for message in messages:
+        posted = int(job.payload.get("posted", 0))
+        for number, message in enumerate(messages[posted:], start=posted + 1):
             await self._slack(
                 "chat.postMessage",
                 channel=escalation.slack_channel,
                 thread_ts=escalation.slack_ts,
                 **message,
             )
+            # Remember progress, so a retry after a failure posts only the rest.
+            await asyncio.to_thread(self.store.set_job_payload, job, {"posted": number})
         return None
 
     async def _thread_message(self, job: Job, escalation: Escalation) -> None:

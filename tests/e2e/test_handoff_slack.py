@@ -140,6 +140,11 @@ async def wait_for(predicate: Any, timeout: float = 20.0) -> Any:
         await asyncio.sleep(0.05)
 
 
+def cards(slack: MockSlack, channel: str) -> list[dict[str, Any]]:
+    """Top-level messages of a channel (thread replies excluded)."""
+    return [m for m in slack.messages(channel) if "thread_ts" not in m]
+
+
 def texts(blocks: list[dict[str, Any]]) -> str:
     """All text of a Block Kit message, for reading it like an agent."""
     return json.dumps(blocks, ensure_ascii=False)
@@ -161,7 +166,7 @@ async def test_customer_to_slack_and_back_through_every_process(
         assert (escalation.queue, escalation.tier) == ("tier2-technical", 2)
 
         # One card in the queue's channel, then the redacted transcript in its thread.
-        card = await wait_for(lambda: slack.messages(TECH))
+        card = await wait_for(lambda: cards(slack, TECH))
         assert len(card) == 1
         card_ts = card[0]["ts"]
         thread = await wait_for(lambda: slack.replies(TECH, card_ts))
@@ -232,7 +237,7 @@ async def test_customer_to_slack_and_back_through_every_process(
         )  # fmt: skip
         moved = await widget.next_message()
         assert moved["custom"]["type"] == "handoff_queued"
-        tier3_card = await wait_for(lambda: slack.messages(PRODUCT))
+        tier3_card = await wait_for(lambda: cards(slack, PRODUCT))
         transferred = store.for_conversation(session_id)
         assert [(e.tier, e.status) for e in transferred] == [(2, "transferred"), (3, "posted")]
         assert transferred[1].parent_id == escalation.id

@@ -122,6 +122,7 @@ async def test_an_agent_in_the_terminal_takes_over_and_hands_back(handoff_stack:
         await until(lambda: all(j.status != "pending" for j in store.jobs(escalation.id)))
         assert [(j.kind, j.status) for j in store.jobs(escalation.id)] == [
             ("slack.post_escalation", "skipped"),
+            ("slack.post_transcript", "skipped"),
             ("slack.update_card", "skipped"),
             ("rasa.trigger_intent", "done"),
             ("slack.thread_message", "skipped"),

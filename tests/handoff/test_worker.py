@@ -1,0 +1,200 @@
+"""The outbox worker against the imitation of Slack's Web API: outages, rate
+limits and restarts delay deliveries but never lose or repeat them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from handoff.db import create_engine, upgrade
+from handoff.routing import load_routing
+from handoff.server import slack_client
+from handoff.service import EscalationRequest, HandoffService
+from handoff.settings import HandoffSettings
+from handoff.store import EscalationStore
+from handoff.worker import OutboxWorker, RasaClient
+from tests.handoff.mock_slack import MockSlack
+
+TECH = "C0TECHNICAL"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday, queues open
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def slack(slack_api: MockSlack) -> MockSlack:
+    slack_api.add_channel(TECH, "#support-technical", members=["U0ALEX"])
+    return slack_api
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[EscalationStore]:
+    engine = create_engine(database_url)
+    upgrade(engine)
+    yield EscalationStore(engine)
+    engine.dispose()
+
+
+def worker_for(
+    store: EscalationStore, slack: MockSlack, clock: Clock, rasa: httpx.AsyncClient | None = None
+) -> OutboxWorker:
+    settings = HandoffSettings(
+        _env_file=None,
+        slack_bot_token=slack.token,
+        slack_api_url=slack.url,  # type: ignore[arg-type]
+    )
+    return OutboxWorker(
+        store,
+        RasaClient("http://rasa.invalid", None, rasa or httpx.AsyncClient()),
+        slack_client(settings),
+        {2: "Customer care", 3: "Product experts", 4: "Specialists"},
+        clock=clock,
+    )
+
+
+def open_escalations(store: EscalationStore, clock: Clock, count: int) -> list[str]:
+    service = HandoffService(store, load_routing(), clock=clock)
+    ids = []
+    for n in range(count):
+        ticket = service.open(
+            EscalationRequest(
+                conversation_id=f"conv{n}",
+                reason="tier2_topic",
+                category="damaged_item",
+                transcript=[{"from": "customer", "text": f"my watch {n} arrived broken", "ts": ""}],
+            )
+        )
+        ids.append(ticket.escalation_id)
+    return ids
+
+
+def top_level_posts(slack: MockSlack) -> list[str]:
+    return [
+        c.args["metadata"]["event_payload"]["escalation_id"]
+        for c in slack.calls_to("chat.postMessage")
+        if "thread_ts" not in c.args and c.status == 200
+    ]
+
+
+async def deliver_all(worker: OutboxWorker, clock: Clock, passes: int = 20) -> None:
+    for _ in range(passes):
+        await worker.run_once()
+        clock.advance(301)  # past the longest backoff
+
+
+async def test_a_slack_outage_delays_but_delivers_each_escalation_once(
+    store: EscalationStore, slack: MockSlack, clock: Clock
+) -> None:
+    ids = open_escalations(store, clock, 3)
+    worker = worker_for(store, slack, clock)
+    slack.down()
+    assert await worker.run_once() == 0
+    assert [(j.kind, j.status, j.attempts) for j in store.jobs()] == [
+        ("slack.post_escalation", "pending", 1),
+        ("slack.post_transcript", "pending", 0),
+    ] * 3
+    slack.up()
+    await deliver_all(worker, clock)
+    assert top_level_posts(slack) == ids
+    assert {(j.kind, j.status) for j in store.jobs()} == {
+        ("slack.post_escalation", "done"),
+        ("slack.post_transcript", "done"),
+    }
+    assert [store.get(i).status for i in ids] == ["posted"] * 3
+
+
+async def test_rate_limits_are_honoured_with_retry_after(
+    store: EscalationStore, slack: MockSlack, clock: Clock
+) -> None:
+    [escalation_id] = open_escalations(store, clock, 1)
+    worker = worker_for(store, slack, clock)
+    slack.fail_next(429, count=3, retry_after=7, method="chat.postMessage")
+    for expected_attempts in (1, 2, 3):
+        start = clock.now
+        await worker.run_once()
+        job = store.jobs(escalation_id)[0]  # the card; the transcript waits for it
+        assert (job.status, job.attempts, job.next_attempt_at) == (
+            "pending",
+            expected_attempts,
+            start + timedelta(seconds=7),
+        )
+        clock.advance(6)
+        assert await worker.run_once() == 0  # not due yet
+        clock.advance(1)
+    await deliver_all(worker, clock, passes=3)
+    assert top_level_posts(slack) == [escalation_id]
+
+
+async def test_a_restarted_service_delivers_what_the_old_one_could_not(
+    database_url: str, slack: MockSlack, clock: Clock
+) -> None:
+    engine = create_engine(database_url)
+    upgrade(engine)
+    ids = open_escalations(EscalationStore(engine), clock, 2)
+    slack.fail_next(503, count=10)
+    await worker_for(EscalationStore(engine), slack, clock).run_once()
+    engine.dispose()  # the old process is gone
+
+    fresh = EscalationStore(create_engine(database_url))
+    slack.reset()
+    slack.add_channel(TECH, "#support-technical")
+    await deliver_all(worker_for(fresh, slack, clock), clock)
+    assert top_level_posts(slack) == ids
+
+
+async def test_thread_messages_wait_for_their_card_and_keep_order(
+    store: EscalationStore, slack: MockSlack, clock: Clock
+) -> None:
+    [escalation_id] = open_escalations(store, clock, 1)
+    service = HandoffService(store, load_routing(), clock=clock)
+    service.customer_message("conv0", "first", "m1")
+    service.customer_message("conv0", "second", "m2")
+    service.customer_message("conv0", "second", "m2")  # a resend: queued once
+    worker = worker_for(store, slack, clock)
+    slack.fail_next(500, count=1, method="chat.postMessage")
+    await worker.run_once()
+    assert slack.calls_to("chat.postMessage")[0].status == 500
+    assert len(slack.calls_to("chat.postMessage")) == 1  # the rest waited
+    await deliver_all(worker, clock)
+    card_ts = store.get(escalation_id).slack_ts
+    replies = [m["text"] for m in slack.replies(TECH, card_ts or "")]
+    assert replies[-2:] == ["New message from the customer"] * 2
+    bodies = [str(m.get("blocks")) for m in slack.replies(TECH, card_ts or "")]
+    assert ["first" in b for b in bodies[-2:]] == [True, False]
+    assert ["second" in b for b in bodies[-2:]] == [False, True]
+
+
+async def test_a_conversation_rasa_does_not_know_is_given_up_not_retried(
+    store: EscalationStore, slack: MockSlack, clock: Clock
+) -> None:
+    from handoff.service import Agent
+
+    [escalation_id] = open_escalations(store, clock, 1)
+    HandoffService(store, load_routing(), clock=clock).claim(escalation_id, Agent("U0ALEX", "Alex"))
+    requests: list[str] = []
+
+    def rasa(request: httpx.Request) -> httpx.Response:
+        requests.append(request.url.path)
+        return httpx.Response(404, json={"message": "conversation not found"})
+
+    worker = worker_for(store, slack, clock, httpx.AsyncClient(transport=httpx.MockTransport(rasa)))
+    await deliver_all(worker, clock, passes=3)
+    customer_jobs = [j for j in store.jobs(escalation_id) if j.kind == "rasa.trigger_intent"]
+    assert [(j.status, j.attempts) for j in customer_jobs] == [("failed", 1)]
+    assert requests == ["/conversations/conv0/trigger_intent"]
