@@ -14,6 +14,7 @@ commands, and pushes to the customer still go out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -118,10 +119,8 @@ class OutboxWorker:
             except Exception:  # the loop must survive a database hiccup
                 logger.exception("outbox pass failed")
             self.wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), interval)
-            except TimeoutError:
-                pass
 
     async def run_once(self) -> int:
         """One pass over the due jobs; returns how many were delivered."""
