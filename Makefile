@@ -7,6 +7,8 @@ ENGINE  := $(VENV)/engine
 APP     := $(VENV)/app
 PY      := $(APP)/bin/python
 WIDGET  := bot/widget
+WIDGET_SOURCES := $(wildcard $(WIDGET)/src/*.ts) $(WIDGET)/build.mjs $(WIDGET)/tsconfig.json
+CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?=
 
 export HF_HUB_OFFLINE := 1
@@ -26,7 +28,7 @@ help:
 	@echo "make lint   ruff and mypy"
 	@echo "make lock   re-pin constraints/app.txt from the app environment"
 
-setup: $(ENGINE)/.installed $(APP)/.installed $(WIDGET)/node_modules/.installed
+setup: $(ENGINE)/.installed $(APP)/.installed $(WIDGET)/dist/frontline-widget.js
 
 # Rasa 3.6 needs Python 3.10 and its own environment (see docs/architecture.md).
 $(ENGINE)/.installed: constraints/engine.txt
@@ -57,13 +59,24 @@ $(WIDGET)/node_modules/.installed: $(WIDGET)/package-lock.json
 	cd $(WIDGET) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The widget bundle (widget + socket.io client) that the demo site serves.
+$(WIDGET)/dist/frontline-widget.js: $(WIDGET)/node_modules/.installed $(WIDGET_SOURCES)
+	cd $(WIDGET) && npm run --silent build
+
+# The widget's browser tests drive Debian's Chromium (a test tool's own browser
+# download cannot work offline).
+$(CHROMIUM):
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "The widget's browser tests need Chromium: sudo apt-get install chromium" >&2; exit 1; fi
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
 train: setup
 	$(PY) -m bot.stack train
 
 run: setup
 	$(PY) -m bot.stack run
 
-test: setup
+test: setup $(CHROMIUM)
 	$(PY) -m bot.stack train
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -71,6 +84,7 @@ lint: setup
 	$(APP)/bin/ruff check actions kb_index handoff bot tests
 	$(APP)/bin/ruff format --check actions kb_index handoff bot tests
 	$(APP)/bin/mypy
+	cd $(WIDGET) && npm run --silent check
 
 format: setup
 	$(APP)/bin/ruff format actions kb_index handoff bot tests
@@ -81,4 +95,4 @@ lock: $(APP)/.installed
 	  $(APP)/bin/pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/' ) > constraints/app.txt
 
 clean:
-	rm -rf $(VENV) $(WIDGET)/node_modules models var .rasa
+	rm -rf $(VENV) $(WIDGET)/node_modules $(WIDGET)/dist models var .rasa
