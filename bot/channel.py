@@ -26,6 +26,11 @@ Wire protocol (same event names as Rasa's socketio channel and rasa-webchat):
   the acknowledgement returns ``{"status": "accepted" | "duplicate" | "rejected", ...}``.
 * server -> ``bot_uttered`` ``{"text"?, "buttons"?, "quick_replies"?, "image"?,
   "attachment"?, "elements"?, "custom"?}``.
+* client -> ``history_request`` ``{"session_id"}`` (after ``session_request``); the
+  acknowledgement returns ``{"status": "ok", "messages": [...]}``: the session's last
+  200 messages from Rasa's tracker, ``{"from": "user", "ts", "text", "message_id"?}``
+  or ``{"from": "bot", "ts", "message": <as bot_uttered>}``, so a page shows what
+  arrived while no tab was open.
 """
 
 from __future__ import annotations
@@ -60,6 +65,9 @@ TROUBLE_MESSAGE = {
 }
 # Slot set while a human agent handles the conversation: the bot stays quiet.
 HANDOFF_SLOT = "handoff_active"
+HISTORY_LIMIT = 200
+# Intents the handoff service sends through Rasa's API: not the customer's words.
+EXTERNAL_INTENTS = frozenset({"agent_message", "handoff_update"})
 
 
 def normalise_session_id(candidate: Any) -> str:
@@ -72,6 +80,28 @@ def normalise_session_id(candidate: Any) -> str:
 def bot_payload(message: dict[str, Any]) -> dict[str, Any]:
     """The part of a Rasa bot message that is sent to the widget."""
     return {key: message[key] for key in MESSAGE_KEYS if message.get(key) not in (None, [], "")}
+
+
+def history(events: list[dict[str, Any]], limit: int = HISTORY_LIMIT) -> list[dict[str, Any]]:
+    """What the widget shows of a conversation, from tracker events (as dicts)."""
+    shown: list[dict[str, Any]] = []
+    for event in events:
+        kind = event.get("event")
+        if kind == "user":
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            text = event.get("text") or ""
+            if intent in EXTERNAL_INTENTS or text.startswith("EXTERNAL:"):
+                continue
+            entry: dict[str, Any] = {"from": "user", "ts": event.get("timestamp"), "text": text}
+            message_id = (event.get("metadata") or {}).get("message_id")
+            if message_id:
+                entry["message_id"] = message_id
+            shown.append(entry)
+        elif kind == "bot":
+            message = bot_payload({"text": event.get("text"), **(event.get("data") or {})})
+            if message:
+                shown.append({"from": "bot", "ts": event.get("timestamp"), "message": message})
+    return shown[-limit:]
 
 
 class RecentIds:
@@ -189,6 +219,17 @@ class FrontlineChannel(InputChannel):
                 "session confirmed",
                 extra={"conversation_id": session_id, "resumed": requested == session_id},
             )
+
+        @sio.on("history_request")
+        async def history_request(sid: str, data: Any = None) -> dict[str, Any]:
+            session_id = data.get("session_id") if isinstance(data, dict) else None
+            if not isinstance(session_id, str) or session_id not in sio.rooms(sid):
+                return {"status": "rejected", "reason": "send session_request first"}
+            if self.agent is None or self.agent.tracker_store is None:
+                return {"status": "ok", "messages": []}
+            tracker = await self.agent.tracker_store.retrieve(session_id)
+            events = [event.as_dict() for event in tracker.events] if tracker else []
+            return {"status": "ok", "messages": history(events)}
 
         @sio.on(self.user_message_evt)
         async def handle_message(sid: str, data: Any) -> dict[str, Any]:

@@ -187,3 +187,48 @@ async def test_a_dead_action_server_gets_the_customer_an_apology_not_silence(
         await client.close()
     finally:
         running.stop()
+
+
+async def test_history_shows_what_arrived_while_no_tab_was_open(stack: Stack) -> None:
+    first = WidgetClient(stack.rasa_url)
+    session_id = await first.connect()
+    await first.say("hello", message_id="m-1")
+    await first.close()
+    assert push_agent_message(stack, session_id, "Are you still there?", "Alex").status_code == 200
+
+    later = WidgetClient(stack.rasa_url)
+    await later.connect(session_id)
+    try:
+        reply = await later.sio.call("history_request", {"session_id": session_id}, timeout=10)
+        assert reply["status"] == "ok"
+        shown = [{k: v for k, v in m.items() if k != "ts"} for m in reply["messages"]]
+        assert shown == [
+            {"from": "user", "text": "hello", "message_id": "m-1"},
+            {"from": "bot", "message": GREETING},
+            {
+                "from": "bot",
+                "message": {
+                    "text": "Are you still there?",
+                    "custom": {
+                        "type": "agent_message",
+                        "agent": {"name": "Alex"},
+                        "text": "Are you still there?",
+                    },
+                },
+            },
+        ]
+        assert all(isinstance(m["ts"], float) for m in reply["messages"])
+    finally:
+        await later.close()
+
+
+async def test_history_is_only_for_the_session_the_socket_joined(
+    stack: Stack, widget: WidgetClient
+) -> None:
+    other = WidgetClient(stack.rasa_url)
+    other_id = await other.connect()
+    await other.close()
+    assert await widget.sio.call("history_request", {"session_id": other_id}, timeout=10) == {
+        "status": "rejected",
+        "reason": "send session_request first",
+    }
