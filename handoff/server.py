@@ -67,7 +67,9 @@ def create_app(settings: HandoffSettings) -> Starlette:
     token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
     slack = slack_client(settings)
     tier_teams = {tier: routing.queue_for_tier(tier).team for tier in (2, 3, 4)}
-    worker = OutboxWorker(store, RasaClient(settings.rasa_url, token, http), slack, tier_teams)
+    worker = OutboxWorker(
+        store, RasaClient(settings.rasa_url, token, http), slack, tier_teams, tick=service.check_sla
+    )
     routes = [Route("/health", health), Route("/ready", ready)]
 
     bolt = None

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Protocol
 
 from handoff.errors import AlreadyClaimed, HandoffError, NotOpen
@@ -24,6 +24,7 @@ POST_ESCALATION = "slack.post_escalation"
 POST_TRANSCRIPT = "slack.post_transcript"
 THREAD_MESSAGE = "slack.thread_message"
 UPDATE_CARD = "slack.update_card"
+SLA_REMINDER = "slack.sla_reminder"
 TO_CUSTOMER = "rasa.trigger_intent"
 
 REASONS = {
@@ -56,6 +57,12 @@ class Router(Protocol):
     def queue_for_tier(self, tier: int) -> Any: ...
 
     def is_open(self, queue: str, now: datetime) -> tuple[bool, datetime | None]: ...
+
+    def sla_deadlines(self, queue: str, priority: str, since: datetime) -> Any: ...
+
+    def queue(self, name: str) -> Any: ...
+
+    lead_channel: str
 
 
 @dataclass(frozen=True)
@@ -179,7 +186,10 @@ class HandoffService:
             slack_channel=route.channel,
             created_at=now,
             updated_at=now,
-            sla_due_at=now + timedelta(minutes=route.sla_minutes),
+        )
+        deadlines = self.router.sla_deadlines(route.queue, route.priority, now)
+        escalation = replace(
+            escalation, sla_due_at=deadlines.reminder_at, sla_lead_at=deadlines.lead_at
         )
         stored, created = self.store.add(escalation, jobs=first_jobs(escalation.id, now))
         open_now, opens_at = self.router.is_open(stored.queue, now)
@@ -369,8 +379,9 @@ class HandoffService:
             parent_id=old.id,
             created_at=now,
             updated_at=now,
-            sla_due_at=now + timedelta(minutes=queue.sla_minutes["P3"]),
         )
+        deadlines = self.router.sla_deadlines(queue.name, old.priority, now)
+        new = replace(new, sla_due_at=deadlines.reminder_at, sla_lead_at=deadlines.lead_at)
         try:
             self.store.update(
                 escalation_id,
@@ -394,3 +405,51 @@ class HandoffService:
             ],
         )
         return stored
+
+    # -- service level ---------------------------------------------------------
+
+    def check_sla(self) -> int:
+        """Queues a reminder in the queue's channel for unclaimed escalations
+        past their SLA, and a post to the leads past the lead deadline; each once.
+        Returns how many were queued."""
+        now = self.clock()
+        queued = 0
+        for escalation in self.store.overdue(now):
+            sla_minutes = int(self.router.queue(escalation.queue).sla_minutes[escalation.priority])
+            stages = []
+            if (
+                escalation.reminded_at is None
+                and escalation.sla_due_at
+                and escalation.sla_due_at <= now
+            ):
+                stages.append(("reminder", {"reminded_at": now}, escalation.slack_channel))
+            if (
+                escalation.lead_notified_at is None
+                and escalation.sla_lead_at
+                and escalation.sla_lead_at <= now
+            ):
+                stages.append(("lead", {"lead_notified_at": now}, self.router.lead_channel))
+            for stage, changes, channel in stages:
+                try:
+                    self.store.update(
+                        escalation.id,
+                        changes,
+                        expect_status=("queued", "posted"),
+                        jobs=[
+                            Job(
+                                escalation.id,
+                                SLA_REMINDER,
+                                {
+                                    "lead": stage == "lead",
+                                    "channel": channel,
+                                    "sla_minutes": sla_minutes,
+                                },
+                                f"{escalation.id}:sla:{stage}",
+                                created_at=now,
+                            )
+                        ],
+                    )
+                except Conflict:
+                    break  # claimed meanwhile
+                queued += 1
+        return queued

@@ -53,6 +53,8 @@ escalations = sa.Table(
     sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("csat_score", sa.Integer, nullable=True),
     sa.Column("csat_comment", sa.Text, nullable=True),
+    sa.Column("sla_lead_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("lead_notified_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 outbox = sa.Table(
@@ -121,6 +123,8 @@ class Escalation:
     reminded_at: datetime | None = None
     csat_score: int | None = None
     csat_comment: str | None = None
+    sla_lead_at: datetime | None = None
+    lead_notified_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -218,6 +222,23 @@ class EscalationStore:
             (escalations.c.conversation_id == conversation_id)
             & escalations.c.status.in_(OPEN_STATUSES)
         )
+
+    def overdue(self, now: datetime) -> list[Escalation]:
+        """Unclaimed escalations past a reminder or lead deadline not yet acted on."""
+        c = escalations.c
+        query = (
+            escalations.select()
+            .where(
+                c.status.in_(("queued", "posted"))
+                & (
+                    ((c.sla_due_at <= now) & c.reminded_at.is_(None))
+                    | ((c.sla_lead_at <= now) & c.lead_notified_at.is_(None))
+                )
+            )
+            .order_by(c.created_at, c.id)
+        )
+        with self.engine.connect() as connection:
+            return [_escalation(row) for row in connection.execute(query)]
 
     def for_conversation(self, conversation_id: str) -> list[Escalation]:
         """Every escalation of a conversation, oldest first."""

@@ -29,6 +29,7 @@ from handoff import blocks
 from handoff.service import (
     POST_ESCALATION,
     POST_TRANSCRIPT,
+    SLA_REMINDER,
     THREAD_MESSAGE,
     TO_CUSTOMER,
     UPDATE_CARD,
@@ -96,18 +97,21 @@ class OutboxWorker:
         slack: AsyncWebClient | None,
         tier_teams: dict[int, str] | None = None,
         clock: Callable[[], datetime] = now_utc,
+        tick: Callable[[], Any] | None = None,
     ) -> None:
         self.store = store
         self.rasa = rasa
         self.slack = slack
         self.tier_teams = tier_teams or {}
         self.clock = clock
+        self.tick = tick  # run before each pass (the SLA check)
         self.wake = asyncio.Event()
         self._handlers: dict[str, Callable[[Job, Escalation], Awaitable[dict[str, Any] | None]]] = {
             POST_ESCALATION: self._post_escalation,
             POST_TRANSCRIPT: self._post_transcript,
             THREAD_MESSAGE: self._thread_message,
             UPDATE_CARD: self._update_card,
+            SLA_REMINDER: self._sla_reminder,
             TO_CUSTOMER: self._to_customer,
         }
 
@@ -124,6 +128,8 @@ class OutboxWorker:
 
     async def run_once(self) -> int:
         """One pass over the due jobs; returns how many were delivered."""
+        if self.tick is not None:
+            await asyncio.to_thread(self.tick)
         now = self.clock()
         jobs = await asyncio.to_thread(self.store.due_jobs, now)
         blocked: set[str] = set()
@@ -279,6 +285,33 @@ class OutboxWorker:
             channel=escalation.slack_channel,
             ts=escalation.slack_ts,
             **self.card(escalation),
+        )
+        return None
+
+    async def _sla_reminder(self, job: Job, escalation: Escalation) -> None:
+        if escalation.status not in ("queued", "posted"):
+            return None  # claimed or closed since: no reminder needed
+        permalink = None
+        if escalation.slack_ts is not None:
+            link = await self._slack(
+                "chat.getPermalink",
+                channel=escalation.slack_channel,
+                message_ts=escalation.slack_ts,
+            )
+            permalink = link.get("permalink")
+        waited = int((self.clock() - escalation.created_at).total_seconds() // 60)
+        await self._slack(
+            "chat.postMessage",
+            channel=job.payload["channel"],
+            **blocks.sla_reminder(
+                priority=escalation.priority,
+                category=escalation.category,
+                team=escalation.team,
+                waited_minutes=waited,
+                sla_minutes=int(job.payload["sla_minutes"]),
+                permalink=permalink,
+                lead=bool(job.payload.get("lead")),
+            ),
         )
         return None
 

@@ -13,7 +13,7 @@ def test_ready_only_once_the_schema_is_current(database_url: str) -> None:
     assert response.status_code == 503
     assert response.json() == {
         "status": "unavailable",
-        "database": "schema at nothing, expected 0002: run `handoff db upgrade`",
+        "database": "schema at nothing, expected 0003: run `handoff db upgrade`",
     }
     upgrade(create_engine(database_url))
     response = client.get("/ready")

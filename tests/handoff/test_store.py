@@ -43,7 +43,7 @@ def test_migrations_create_exactly_the_tables_the_code_uses(database_url: str) -
     upgrade(engine)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-        assert context.get_current_revision() == "0002"
+        assert context.get_current_revision() == "0003"
         assert compare_metadata(context, metadata) == []
     check_current(engine)
     engine.dispose()
@@ -54,7 +54,7 @@ def test_downgrade_to_base_removes_the_tables(database_url: str) -> None:
     upgrade(engine)
     downgrade(engine, "base")
     assert sa.inspect(engine).get_table_names() == [VERSION_TABLE]
-    with pytest.raises(DatabaseUnavailable, match="schema at nothing, expected 0002"):
+    with pytest.raises(DatabaseUnavailable, match="schema at nothing, expected 0003"):
         check_current(engine)
     engine.dispose()
 

@@ -198,3 +198,57 @@ async def test_a_conversation_rasa_does_not_know_is_given_up_not_retried(
     customer_jobs = [j for j in store.jobs(escalation_id) if j.kind == "rasa.trigger_intent"]
     assert [(j.status, j.attempts) for j in customer_jobs] == [("failed", 1)]
     assert requests == ["/conversations/conv0/trigger_intent"]
+
+
+async def test_unclaimed_escalations_remind_the_queue_then_the_leads_once(
+    store: EscalationStore, slack: MockSlack, clock: Clock
+) -> None:
+    slack.add_channel("C0LEADS", "#support-leads")
+    service = HandoffService(store, load_routing(), clock=clock)
+    [escalation_id] = open_escalations(store, clock, 1)
+    worker = worker_for(store, slack, clock)
+    worker.tick = service.check_sla
+    await worker.run_once()
+    escalation = store.get(escalation_id)
+    # P3 technical: 120 business minutes to the reminder, twice that to the leads.
+    assert escalation.sla_due_at == clock.now + timedelta(minutes=120)
+    assert escalation.sla_lead_at == clock.now + timedelta(minutes=240)
+
+    def reminders() -> list[tuple[str, str]]:
+        return [
+            (c.args["channel"], c.args["text"])
+            for c in slack.calls_to("chat.postMessage")
+            if "unclaimed" in c.args["text"]
+        ]
+
+    clock.advance(119 * 60)
+    await worker.run_once()
+    assert reminders() == []
+    clock.advance(60)
+    await worker.run_once()
+    await worker.run_once()
+    assert reminders() == [
+        (
+            TECH,
+            "Still unclaimed: P3 · Damaged item (Hardware and technical) unclaimed for 2 h (SLA 2 h)",
+        )
+    ]
+    clock.advance(120 * 60)
+    await worker.run_once()
+    await worker.run_once()
+    assert [channel for channel, _ in reminders()] == [TECH, "#support-leads"]
+    clock.advance(600 * 60)
+    await worker.run_once()
+    assert len(reminders()) == 2  # each once
+
+
+async def test_a_claimed_escalation_gets_no_reminder(
+    store: EscalationStore, slack: MockSlack, clock: Clock
+) -> None:
+    from handoff.service import Agent
+
+    service = HandoffService(store, load_routing(), clock=clock)
+    [escalation_id] = open_escalations(store, clock, 1)
+    service.claim(escalation_id, Agent("U0ALEX", "Alex"))
+    clock.advance(10 * 3600)
+    assert service.check_sla() == 0
