@@ -230,7 +230,8 @@ async def test_unclaimed_escalations_remind_the_queue_then_the_leads_once(
     assert reminders() == [
         (
             TECH,
-            "Still unclaimed: P3 · Damaged item (Hardware and technical) unclaimed for 2 h (SLA 2 h)",
+            "Still unclaimed: P3 · Damaged item (Hardware and technical) "
+            "unclaimed for 2 h (SLA 2 h)",
         )
     ]
     clock.advance(120 * 60)
