@@ -35,6 +35,7 @@ Wire protocol (same event names as Rasa's socketio channel and rasa-webchat):
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import uuid
@@ -42,6 +43,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint
 from sanic import Blueprint, response
@@ -66,6 +68,7 @@ TROUBLE_MESSAGE = {
 # Slot set while a human agent handles the conversation: the bot stays quiet.
 HANDOFF_SLOT = "handoff_active"
 HISTORY_LIMIT = 200
+PRESENCE_TIMEOUT_SECONDS = 5
 # Intents the handoff service sends through Rasa's API: not the customer's words.
 EXTERNAL_INTENTS = frozenset({"agent_message", "handoff_update"})
 
@@ -163,6 +166,8 @@ class FrontlineChannel(InputChannel):
             socketio_path=credentials.get("socketio_path", "/socket.io"),
             cors_allowed_origins=origins,
             max_message_chars=int(credentials.get("max_message_chars", DEFAULT_MAX_MESSAGE_CHARS)),
+            handoff_url=credentials.get("handoff_url") or None,
+            handoff_token=credentials.get("handoff_token") or None,
         )
 
     def __init__(
@@ -172,12 +177,17 @@ class FrontlineChannel(InputChannel):
         socketio_path: str = "/socket.io",
         cors_allowed_origins: Any = "*",
         max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
+        handoff_url: str | None = None,
+        handoff_token: str | None = None,
     ) -> None:
         self.user_message_evt = user_message_evt
         self.bot_message_evt = bot_message_evt
         self.socketio_path = socketio_path
         self.cors_allowed_origins = cors_allowed_origins
         self.max_message_chars = max_message_chars
+        self.handoff_url = handoff_url.rstrip("/") if handoff_url else None
+        self.handoff_token = handoff_token
+        self._tasks: set[asyncio.Task[None]] = set()
         self.sio: AsyncServer | None = None
         self.agent: Any | None = None  # rasa's Agent, set once the server runs
         self._seen = RecentIds(DEFAULT_DEDUPE_WINDOW)
@@ -208,12 +218,23 @@ class FrontlineChannel(InputChannel):
         @sio.on("disconnect")
         async def disconnect(sid: str) -> None:
             logger.debug("socket %s disconnected", sid)
+            for room in sio.rooms(sid):
+                if room == sid or not SESSION_ID.match(room):
+                    continue
+                others = [s for s, _ in sio.manager.get_participants("/", room) if s != sid]
+                if not others:
+                    self._report_presence(room, present=False)
 
         @sio.on("session_request")
         async def session_request(sid: str, data: dict | None = None) -> None:
             requested = (data or {}).get("session_id")
             session_id = normalise_session_id(requested)
+            returning = requested == session_id and not list(
+                sio.manager.get_participants("/", session_id)
+            )
             await sio.enter_room(sid, session_id)
+            if returning:
+                self._report_presence(session_id, present=True)
             await sio.emit("session_confirm", session_id, room=sid)
             logger.info(
                 "session confirmed",
@@ -286,6 +307,37 @@ class FrontlineChannel(InputChannel):
             )
             await output.send_response(session_id, dict(TROUBLE_MESSAGE))
         return {"status": "accepted", "message_id": message_id}
+
+    def _report_presence(self, session_id: str, present: bool) -> None:
+        """Tells the handoff service, in the background, that the customer left
+        or came back, if an agent is handling the conversation."""
+        if self.handoff_url is None:
+            return
+        task = asyncio.ensure_future(self._post_presence(session_id, present))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _post_presence(self, session_id: str, present: bool) -> None:
+        try:
+            if not await self._agent_is_handling(session_id):
+                return
+            async with (
+                aiohttp.ClientSession() as http,
+                http.post(
+                    f"{self.handoff_url}/conversations/{session_id}/presence",
+                    json={"present": present},
+                    headers={"Authorization": f"Bearer {self.handoff_token or ''}"},
+                    timeout=aiohttp.ClientTimeout(total=PRESENCE_TIMEOUT_SECONDS),
+                ) as answer,
+            ):
+                if answer.status != 200:
+                    logger.error(
+                        "handoff service refused presence: %s",
+                        answer.status,
+                        extra={"conversation_id": session_id},
+                    )
+        except Exception:  # boundary: presence is best effort, never breaks the chat
+            logger.exception("presence not reported", extra={"conversation_id": session_id})
 
     async def _agent_is_handling(self, session_id: str) -> bool:
         if self.agent is None or self.agent.tracker_store is None:

@@ -312,6 +312,8 @@ class Stack:
             "FRONTLINE_ACTIONS_URL": f"{self.actions_url}/webhook",
             "FRONTLINE_TRACKER_STORE_URL": self.settings.rasa_tracker_store_url,
             "FRONTLINE_WIDGET_ORIGINS": self.settings.widget_origins,
+            "FRONTLINE_HANDOFF_URL": self.handoff_url,
+            "FRONTLINE_RASA_TOKEN": self.token,
         }
         endpoints = "bot/endpoints.yml"
         if self.settings.redis_url:

@@ -5,7 +5,9 @@ uvicorn: ``python -m handoff.server``. It runs the outbox worker (deliveries
 to Slack and to customers) and, when Slack is configured, the Slack app: HTTP
 mode at ``POST /slack/events`` (every request's signature is verified), or
 Socket Mode when ``SLACK_APP_TOKEN`` is set. Endpoints: ``GET /health`` (the
-process answers) and ``GET /ready`` (database reachable, schema current).
+process answers), ``GET /ready`` (database reachable, schema current) and
+``POST /conversations/{id}/presence`` (the widget channel reports a customer
+leaving or coming back; bearer token = ``FRONTLINE_RASA_TOKEN``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,27 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "service": "handoff"})
 
 
+async def presence(request: Request) -> JSONResponse:
+    """The widget channel reports that a customer left or came back."""
+    token = request.app.state.settings.rasa_token
+    expected = f"Bearer {token.get_secret_value()}" if token else None
+    if expected is None or request.headers.get("authorization") != expected:
+        return JSONResponse({"error": "unauthorized"}, status_code=401)
+    try:
+        body = await request.json()
+        present = body["present"]
+        if not isinstance(present, bool):
+            raise TypeError("present must be true or false")
+    except (ValueError, KeyError, TypeError) as error:
+        return JSONResponse({"error": f'expected {{"present": bool}}: {error}'}, status_code=400)
+    conversation_id = request.path_params["conversation_id"]
+    service = request.app.state.service
+    relayed = await asyncio.to_thread(service.customer_presence, conversation_id, present)
+    if relayed:
+        request.app.state.worker.wake.set()
+    return JSONResponse({"relayed": relayed})
+
+
 async def ready(request: Request) -> JSONResponse:
     try:
         await asyncio.to_thread(check_current, request.app.state.store.engine)
@@ -70,7 +93,11 @@ def create_app(settings: HandoffSettings) -> Starlette:
     worker = OutboxWorker(
         store, RasaClient(settings.rasa_url, token, http), slack, tier_teams, tick=service.check_sla
     )
-    routes = [Route("/health", health), Route("/ready", ready)]
+    routes = [
+        Route("/health", health),
+        Route("/ready", ready),
+        Route("/conversations/{conversation_id}/presence", presence, methods=["POST"]),
+    ]
 
     bolt = None
     if slack is not None:

@@ -229,6 +229,25 @@ class HandoffService:
         )
         return True
 
+    def customer_presence(self, conversation_id: str, present: bool) -> bool:
+        """Tells the agent in the open escalation's thread that the customer
+        left the chat or came back. False if no escalation is open."""
+        escalation = self.store.open_for_conversation(conversation_id)
+        if escalation is None:
+            return False
+        text = "The customer is back in the chat." if present else "The customer left the chat."
+        now = self.clock()
+        self.store.enqueue(
+            Job(
+                escalation.id,
+                THREAD_MESSAGE,
+                {"from": "system", "text": text},
+                f"{escalation.id}:presence:{now.isoformat()}:{present}",
+                created_at=now,
+            )
+        )
+        return True
+
     def record_csat(self, conversation_id: str, score: int, comment: str | None) -> Escalation:
         """Stores the customer's rating of the latest escalation and posts it in
         its thread."""

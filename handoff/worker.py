@@ -265,8 +265,9 @@ class OutboxWorker:
                 int(payload["score"]), payload.get("comment") or None, verified=verified
             )
         else:
+            speaker = "system" if payload.get("from") == "system" else "customer"
             message = blocks.relay_message(
-                {"from": "customer", "text": str(payload.get("text", "")), "ts": job.created_at},
+                {"from": speaker, "text": str(payload.get("text", "")), "ts": job.created_at},
                 verified=verified,
             )
         await self._slack(

@@ -229,6 +229,18 @@ async def test_customer_to_slack_and_back_through_every_process(
         )
         assert len(relayed) == 1
 
+        # The customer closes the chat and comes back: the agent sees both.
+        def note(words: str) -> Any:
+            return lambda: [
+                m for m in slack.replies(TECH, card_ts) if words in texts(m.get("blocks", []))
+            ]
+
+        await widget.close()
+        await wait_for(note("The customer left the chat."))
+        widget = WidgetClient(stack.rasa_url)
+        assert await widget.connect(session_id) == session_id
+        await wait_for(note("The customer is back in the chat."))
+
         # Alex passes it to Tier 3; the new team gets the history.
         click(
             stack, ALEX, TECH,
