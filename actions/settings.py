@@ -14,7 +14,7 @@ class ActionSettings(BaseSettings):
     """Typed settings of the action server; see .env.example for each variable."""
 
     model_config = SettingsConfigDict(
-        env_prefix="FRONTLINE_ACTIONS_", env_file=".env", extra="ignore"
+        env_prefix="FRONTLINE_ACTIONS_", env_file=".env", extra="ignore", populate_by_name=True
     )
 
     host: str = Field("127.0.0.1", description="Interface the action server listens on.")

@@ -47,7 +47,9 @@ STOP_GRACE_SECONDS = 10.0
 class StackSettings(BaseSettings):
     """Where each service listens and where data lives; see .env.example."""
 
-    model_config = SettingsConfigDict(env_prefix="FRONTLINE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="FRONTLINE_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
     host: str = Field("127.0.0.1", description="Interface every service listens on.")
     rasa_port: int = Field(5005, ge=0, le=65535, description="Rasa server (widget socket).")

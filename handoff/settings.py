@@ -15,7 +15,7 @@ class HandoffSettings(BaseSettings):
     """Typed settings of the handoff service; see .env.example for each variable."""
 
     model_config = SettingsConfigDict(
-        env_prefix="FRONTLINE_HANDOFF_", env_file=".env", extra="ignore"
+        env_prefix="FRONTLINE_HANDOFF_", env_file=".env", extra="ignore", populate_by_name=True
     )
 
     host: str = Field("127.0.0.1", description="Interface the handoff service listens on.")
