@@ -1,16 +1,26 @@
 """Headless Chromium (Debian's package) driven by Playwright, for the widget's
 browser tests: launching, the widget's elements inside its shadow root, the
-renderer preview page, and screenshots kept as test artifacts."""
+renderer preview page, the socket.io traffic of a page, and screenshots kept as
+test artifacts."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Route,
+    WebSocket,
+    async_playwright,
+)
 
 from bot.site import BUNDLE_DIR, BUNDLE_NAME
 
@@ -35,6 +45,9 @@ SHADOW = "document.querySelector('[data-frontline-widget]').shadowRoot"
 # Playwright's router, not by a server. localhost counts as a secure context,
 # so the Web Locks API (one connection per browser) is there as on HTTPS.
 PREVIEW_ORIGIN = "http://localhost:47999"
+# A socket.io EVENT (2) or ACK (3) packet in an engine.io MESSAGE (4) frame, on
+# the default namespace: type, acknowledgement id, JSON array.
+SOCKET_IO_PACKET = re.compile(r"^4([23])(\d*)(\[.*)$", re.DOTALL)
 
 
 @asynccontextmanager
@@ -69,6 +82,48 @@ def record_dialogs(page: Page) -> list[str]:
 
     page.on("dialog", on_dialog)
     return opened
+
+
+@dataclass
+class SocketCall:
+    """One socket.io event a page emitted, and the server's acknowledgement
+    (None until it arrives, or if none was asked for)."""
+
+    event: str
+    data: Any
+    ack: Any = None
+
+
+def record_socket_io(page: Page) -> list[SocketCall]:
+    """Every socket.io event ``page`` emits over a WebSocket from now on (across
+    reloads), in order, with its acknowledgement filled in when it arrives."""
+    calls: list[SocketCall] = []
+
+    def on_websocket(websocket: WebSocket) -> None:
+        waiting: dict[str, SocketCall] = {}  # acknowledgement ids are per socket
+
+        def sent(payload: str | bytes) -> None:
+            match = SOCKET_IO_PACKET.match(payload) if isinstance(payload, str) else None
+            if match is None or match[1] != "2":
+                return
+            event, *args = json.loads(match[3])
+            call = SocketCall(event, args[0] if args else None)
+            calls.append(call)
+            if match[2]:
+                waiting[match[2]] = call
+
+        def received(payload: str | bytes) -> None:
+            match = SOCKET_IO_PACKET.match(payload) if isinstance(payload, str) else None
+            if match is None or match[1] != "3" or match[2] not in waiting:
+                return
+            args = json.loads(match[3])
+            waiting.pop(match[2]).ack = args[0] if args else None
+
+        websocket.on("framesent", sent)
+        websocket.on("framereceived", received)
+
+    page.on("websocket", on_websocket)
+    return calls
 
 
 async def screenshot(page: Page, name: str) -> Path:

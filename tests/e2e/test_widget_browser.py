@@ -29,6 +29,7 @@ from tests.e2e.browser import (
     open_preview,
     receive,
     record_dialogs,
+    record_socket_io,
     screenshot,
     session_id,
     shadow_html,
@@ -40,6 +41,8 @@ from tests.e2e.test_conversation import GREETING, push_agent_message, tracker, u
 # storage, no shared state) for every test.
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
+# The demo page's own greeting (data-greeting): shown by the widget, never sent.
+INTRO = "Welcome to Brightwave! Ask about orders, returns, your account or your devices."
 GREETING_ITEM = {
     "kind": "text",
     "text": GREETING["text"],
@@ -87,9 +90,14 @@ async def open_chat(
 
 
 async def say(page: Page, text: str) -> None:
+    await say_only(page, text)
+    await wait_until_sent(page)
+
+
+async def say_only(page: Page, text: str) -> None:
+    """Types ``text`` and presses Enter, without waiting for the server."""
     await page.fill(".fl-input", text)
     await page.press(".fl-input", "Enter")
-    await wait_until_sent(page)
 
 
 def customer_texts(stack: Stack, session: str) -> list[str]:
@@ -381,6 +389,81 @@ async def test_a_message_typed_offline_is_sent_exactly_once_when_the_network_ret
     assert conversation_in_widget(await entries(page)) == conversation_in_tracker(stack, session)
 
 
+async def test_an_agent_reply_sent_while_no_tab_was_open_is_shown_when_the_page_opens(
+    stack: Stack, site: str, context: BrowserContext
+) -> None:
+    page = await open_chat(context, site)
+    await say(page, "hi")
+    session = await session_id(page)
+    await page.close()  # no tab of the site is open now
+    response = push_agent_message(stack, session, "Sorry for the wait, I'm **Alex**.", "Alex")
+    assert response.status_code == 200
+
+    page = await context.new_page()
+    await page.goto(f"{site}/")
+    # online once the server's history is in the store
+    await page.wait_for_selector(".fl-conn[data-state=online]", state="attached")
+    assert await page.locator(".fl-badge").text_content() == "1"
+    assert await page.get_attribute(".fl-launcher", "aria-label") == "Open chat (1 new)"
+    await page.click(".fl-launcher")
+    first_shown = await in_widget(
+        page, "return root.querySelector('.fl-scroll').firstElementChild.textContent;"
+    )
+    assert first_shown == INTRO
+    assert await log_items(page) == [
+        {"kind": "user", "text": "hi", "buttons": []},
+        GREETING_ITEM,
+        {"kind": "agent_message", "text": "Sorry for the wait, I'm Alex.", "buttons": []},
+    ]
+    assert await page.locator(".fl-agent-name").text_content() == "AlexAgent"
+    assert await shadow_html(page, ".fl-agent .fl-md") == [
+        "<p>Sorry for the wait, I'm <strong>Alex</strong>.</p>"
+    ]
+    assert await page.locator(".fl-mode").text_content() == "Chatting with Alex"
+    assert (await colours(page, ".fl-agent"))[1] != (await colours(page, ".fl-bot"))[1]
+    assert await session_id(page) == session
+    assert conversation_in_widget(await entries(page)) == conversation_in_tracker(stack, session)
+    await screenshot(page, "12-history-while-away")
+
+
+async def test_a_clicked_button_shows_its_title_after_a_reload_though_the_server_has_its_payload(
+    stack: Stack, site: str, context: BrowserContext
+) -> None:
+    page = await open_chat(context, site)
+    await say(page, "hi")
+    await page.click(".fl-choice >> text=Where is my order?")
+    await wait_until_sent(page)
+    shown = await log_items(page)
+    assert shown[2] == {"kind": "user", "text": "Where is my order?", "buttons": []}
+    session = await session_id(page)
+
+    calls = record_socket_io(page)
+    await page.reload()
+    await page.wait_for_selector(".fl-conn[data-state=online]")
+    assert await log_items(page) == shown
+    kept = await entries(page)
+    said, clicked = [entry for entry in kept if entry["from"] == "user"]
+    assert (clicked["text"], clicked["payload"], clicked["status"]) == (
+        "Where is my order?",
+        "/order_status",
+        "sent",
+    )
+    # the history the widget asked for has what was sent: the payload
+    [request] = [call for call in calls if call.event == "history_request"]
+    assert request.data == {"session_id": session}
+    assert request.ack["status"] == "ok"
+    assert len(request.ack["messages"]) == len(kept)
+    assert [
+        {key: value for key, value in message.items() if key != "ts"}
+        for message in request.ack["messages"]
+        if message["from"] == "user"
+    ] == [
+        {"from": "user", "text": "hi", "message_id": said["id"]},
+        {"from": "user", "text": "/order_status", "message_id": clicked["id"]},
+    ]
+    assert [call.event for call in calls] == ["session_request", "history_request"]
+
+
 # ------------------------------------------------------------ the renderer
 
 
@@ -662,6 +745,7 @@ window.socketFactory = () => {
     timeout() {
       return { emitWithAck(event, data) {
         window.emitted.push([event, data]);
+        if (event === 'history_request') return Promise.resolve({status: 'ok', messages: []});
         return new Promise((resolve) => { window.answer = resolve; });
       } };
     },
@@ -695,6 +779,7 @@ async def test_typing_shows_until_the_server_acknowledges_and_a_rejected_message
     }
     assert await page.evaluate("window.emitted") == [
         ["session_request", {"session_id": None}],
+        ["history_request", {"session_id": "ab" * 16}],
         ["user_uttered", message],
     ]
 
@@ -709,9 +794,122 @@ async def test_typing_shows_until_the_server_acknowledges_and_a_rejected_message
     assert await page.is_hidden(".fl-typing")
     assert await page.locator(".fl-status-text").text_content() == ""
     # the retry went out with the same id: the server would drop a repeat
-    assert (await page.evaluate("window.emitted"))[1:] == [
+    assert (await page.evaluate("window.emitted"))[2:] == [
         ["user_uttered", message],
         ["user_uttered", message],
+    ]
+
+
+# A socket that plays a small server: it keeps the conversation as the channel's
+# history would give it, answers every message ("!..." is rejected), and can be
+# dropped (window.drop()) and brought back (window.back()); window.server.push
+# adds a bot message that reaches no browser (sent while the socket was away).
+SERVER_SOCKET = """
+const server = {messages: [], emitted: []};
+window.server = server;
+const now = () => Date.now() / 1000;
+server.push = (message) => server.messages.push({from: 'bot', ts: now(), message});
+server.answer = (text) => text === '/track'
+  ? {text: 'It is on its way.'}
+  : {text: 'Hi! What can I do?', buttons: [{title: 'Track my parcel', payload: '/track'}]};
+window.socketFactory = () => {
+  const handlers = {};
+  const socket = {
+    connected: false,
+    io: { on() {} },
+    on(event, handler) { handlers[event] = handler; },
+    emit(event, data) {
+      server.emitted.push(event);
+      if (event === 'session_request') handlers.session_confirm('cd'.repeat(16));
+    },
+    timeout() {
+      return { emitWithAck(event, data) {
+        server.emitted.push(event);
+        if (!socket.connected) return Promise.reject(new Error('disconnected'));
+        if (event === 'history_request') {
+          return Promise.resolve({status: 'ok', messages: server.messages.slice()});
+        }
+        if (data.message.startsWith('!')) return Promise.resolve({status: 'rejected'});
+        server.messages.push(
+          {from: 'user', ts: now(), text: data.message, message_id: data.message_id});
+        const answer = server.answer(data.message);
+        server.push(answer);
+        handlers.bot_uttered(answer);
+        return Promise.resolve({status: 'accepted', message_id: data.message_id});
+      } };
+    },
+    connect() { socket.connected = true; handlers.connect(); },
+    disconnect() { socket.connected = false; handlers.disconnect(); },
+  };
+  window.drop = () => socket.disconnect();
+  window.back = () => socket.connect();
+  setTimeout(() => socket.connect());
+  return socket;
+};
+"""
+
+
+async def test_the_servers_history_is_merged_keeping_titles_unsent_messages_and_shown_nodes(
+    context: BrowserContext,
+) -> None:
+    page = await open_preview(context, SERVER_SOCKET, serverUrl="http://chat.test")
+    await page.click(".fl-launcher")
+    await page.wait_for_selector(".fl-conn[data-state=online]")
+    await say(page, "hello")
+    await page.click(".fl-choice >> text=Track my parcel")
+    await wait_until_sent(page)
+    await say_only(page, "!refused")
+    await page.wait_for_selector(".fl-entry-user[data-status=failed]")
+
+    await page.evaluate("window.drop()")
+    await page.wait_for_selector(".fl-conn[data-state=connecting]")
+    await say_only(page, "are you there?")
+    await in_widget(page, "window.shown = Array.from(root.querySelectorAll('.fl-entry'));")
+    await page.evaluate(
+        """server.push({text: 'Back in a minute.', custom: {type: 'agent_message',
+            agent: {name: 'Alex'}, text: 'Back in a minute.'}})"""
+    )
+    await page.evaluate("window.back()")
+    await page.wait_for_function(
+        "FrontlineWidget.instance.entries().every((entry) => entry.status !== 'pending')"
+    )
+    assert await log_items(page) == [
+        {"kind": "user", "text": "hello", "buttons": []},
+        {"kind": "text", "text": "Hi! What can I do?", "buttons": ["Track my parcel"]},
+        {"kind": "user", "text": "Track my parcel", "buttons": []},
+        {"kind": "text", "text": "It is on its way.", "buttons": []},
+        {"kind": "user", "text": "!refused", "buttons": []},
+        {"kind": "agent_message", "text": "Back in a minute.", "buttons": []},
+        {"kind": "user", "text": "are you there?", "buttons": []},
+        {"kind": "text", "text": "Hi! What can I do?", "buttons": ["Track my parcel"]},
+    ]
+    assert [(entry.get("payload"), entry.get("status")) for entry in await entries(page)] == [
+        (None, "sent"),
+        (None, None),
+        ("/track", "sent"),
+        (None, None),
+        (None, "failed"),
+        (None, None),
+        (None, "sent"),
+        (None, None),
+    ]
+    # what was shown before keeps its node (the unsent message moved): nothing is
+    # announced again
+    kept_nodes = await in_widget(
+        page,
+        "const now = Array.from(root.querySelectorAll('.fl-entry'));"
+        "return window.shown.map((node) => now.indexOf(node));",
+    )
+    assert kept_nodes == [0, 1, 2, 3, 4, 6]
+    assert await page.evaluate("server.emitted") == [
+        "session_request",
+        "history_request",
+        "user_uttered",
+        "user_uttered",
+        "user_uttered",
+        "session_request",
+        "history_request",
+        "user_uttered",
     ]
 
 

@@ -4,16 +4,23 @@
 // exactly once: every message has a client message_id, stays "pending" until
 // the server acknowledges it (accepted or duplicate), and is sent again with
 // the same id after a reconnect; the server drops a repeated id.
+//
+// After each session_confirm it asks for the session's history first (the
+// server's copy from Rasa's tracker, with what arrived while no tab was open)
+// and merges it into the store (history.ts); only then is it "online" and
+// sends what is pending. Other tabs see the result through the store.
 
 import { io, type Socket } from "socket.io-client";
 import type { WidgetConfig } from "./config";
 import { randomId } from "./dom";
+import { historyOf, mergeHistory } from "./history";
 import type { Ack, Command, Entry, UserEntry } from "./messages";
 import { botMessage, isRecord } from "./messages";
 import type { Store } from "./store";
 
 export const ACK_TIMEOUT_MS = 60000;
 export const RETRY_MS = 5000;
+export const HISTORY_TIMEOUT_MS = 10000;
 
 export interface SocketLike {
   connected: boolean;
@@ -43,6 +50,8 @@ export const socketIo: SocketFactory = (config) =>
 export class Engine {
   private socket: SocketLike | null = null;
   private confirmed: string | null = null; // the session the server confirmed on this socket
+  private ready = false; // the history for this confirmation is in the store
+  private confirmation = 0; // counts confirmations: an answer for an older one is dropped
   private flushing = false;
   private retryTimer: number | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -136,6 +145,30 @@ export class Engine {
       this.store.setSession(id);
     }
     this.confirmed = id;
+    this.ready = false;
+    this.confirmation += 1;
+    void this.loadHistory(id, this.confirmation);
+  }
+
+  /** Merges the server's history of ``session`` into the store, then sends what is pending. */
+  private async loadHistory(session: string, confirmation: number): Promise<void> {
+    const socket = this.socket;
+    if (socket === null) return;
+    const before = new Set(this.store.entries().map((entry) => entry.id));
+    let ack: unknown = null;
+    try {
+      ack = await socket
+        .timeout(HISTORY_TIMEOUT_MS)
+        .emitWithAck("history_request", { session_id: session });
+    } catch {
+      // no answer: what this browser has is shown and the conversation goes on
+    }
+    if (confirmation !== this.confirmation || this.confirmed !== session) return;
+    const history = historyOf(ack);
+    if (history !== null) {
+      this.store.setEntries(mergeHistory(history, this.store.entries(), before));
+    }
+    this.ready = true;
     this.store.setLive({ connection: "online" });
     void this.flush();
   }
@@ -189,7 +222,8 @@ export class Engine {
         const socket = this.socket;
         const session = this.confirmed;
         const entry = this.nextPending();
-        if (socket === null || session === null || !socket.connected || entry === null) break;
+        if (socket === null || session === null || !this.ready || !socket.connected) break;
+        if (entry === null) break;
         this.store.setLive({ waiting: true });
         let ack: unknown;
         try {

@@ -373,32 +373,34 @@ export class Widget {
     if (change === "live") this.showLive();
   }
 
-  /** Brings the log in line with the stored entries. */
+  /** Brings the log in line with the stored entries. An entry already shown
+   * keeps its node (the live region announces only what is new), wherever the
+   * entries before it came or went (dropped as the oldest, or merged in from the
+   * server's history). */
   private sync(): void {
     const entries = this.store.entries();
     const { log } = this.ui;
-    // The oldest entries may have been dropped (the store keeps MAX_ENTRIES).
-    const first = entries.length
-      ? this.rendered.findIndex((item) => item.id === entries[0].id)
-      : -1;
-    if (first > 0) {
-      for (const item of this.rendered.slice(0, first)) item.view.node.remove();
-      this.rendered = this.rendered.slice(first);
+    const wanted = new Set(entries.map((entry) => entry.id));
+    const shown = new Map<string, Rendered>();
+    for (const item of this.rendered) {
+      if (wanted.has(item.id) && !shown.has(item.id)) shown.set(item.id, item.view);
+      else item.view.node.remove();
     }
-    const keeps = this.rendered.every(
-      (item, index) => entries[index] && entries[index].id === item.id,
-    );
-    if (!keeps) {
-      log.replaceChildren();
-      this.rendered = [];
-    }
+    const rendered: Widget["rendered"] = [];
     let arrived = 0;
-    for (let index = this.rendered.length; index < entries.length; index += 1) {
-      const view = renderEntry(entries[index], this.renderOptions);
-      this.rendered.push({ id: entries[index].id, view });
-      log.appendChild(view.node);
-      if (entries[index].from === "bot" && keeps && this.synced) arrived += 1;
+    let cursor = log.firstChild;
+    for (const entry of entries) {
+      let view = shown.get(entry.id);
+      shown.delete(entry.id);
+      if (view === undefined) {
+        view = renderEntry(entry, this.renderOptions);
+        if (entry.from === "bot" && this.synced) arrived += 1;
+      }
+      if (view.node === cursor) cursor = cursor.nextSibling;
+      else log.insertBefore(view.node, cursor);
+      rendered.push({ id: entry.id, view });
     }
+    this.rendered = rendered;
     this.synced = true;
     this.updateAll(entries);
     this.ui.mode.textContent = handoffState(entries, this.strings) || "";
