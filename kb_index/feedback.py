@@ -1,0 +1,133 @@
+"""Questions the KB could not answer confidently, and customers' feedback on
+the answers they were shown."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from kb_index import tables
+from kb_index.catalog import _aware, now
+
+
+@dataclass(frozen=True)
+class Miss:
+    """A question without a confident answer."""
+
+    id: int
+    conversation_id: str
+    query: str
+    best_score: float | None
+    doc_id: str | None
+    version_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """A customer's answer to "Did this answer your question?"."""
+
+    id: int
+    conversation_id: str
+    query: str
+    doc_ids_shown: tuple[str, ...]
+    helpful: bool
+    version_id: int | None
+    created_at: datetime
+
+
+class FeedbackStore:
+    """Writes and reads ``kb_misses`` and ``kb_feedback``."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def record_miss(
+        self,
+        conversation_id: str,
+        query: str,
+        best_score: float | None,
+        doc_id: str | None,
+        version_id: int | None = None,
+    ) -> int:
+        with self.engine.begin() as connection:
+            return int(
+                connection.execute(
+                    sa.insert(tables.misses)
+                    .values(
+                        conversation_id=conversation_id,
+                        query=query,
+                        best_score=best_score,
+                        doc_id=doc_id,
+                        version_id=version_id,
+                        created_at=now(),
+                    )
+                    .returning(tables.misses.c.id)
+                ).scalar_one()
+            )
+
+    def record_feedback(
+        self,
+        conversation_id: str,
+        query: str,
+        doc_ids_shown: Sequence[str],
+        helpful: bool,
+        version_id: int | None = None,
+    ) -> int:
+        with self.engine.begin() as connection:
+            return int(
+                connection.execute(
+                    sa.insert(tables.feedback)
+                    .values(
+                        conversation_id=conversation_id,
+                        query=query,
+                        doc_ids_shown=list(doc_ids_shown),
+                        helpful=helpful,
+                        version_id=version_id,
+                        created_at=now(),
+                    )
+                    .returning(tables.feedback.c.id)
+                ).scalar_one()
+            )
+
+    def misses(self, since: datetime | None = None, limit: int = 10_000) -> list[Miss]:
+        """Most recent first."""
+        query = sa.select(tables.misses).order_by(tables.misses.c.id.desc()).limit(limit)
+        if since is not None:
+            query = query.where(tables.misses.c.created_at >= since)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [
+            Miss(
+                row.id,
+                row.conversation_id,
+                row.query,
+                row.best_score,
+                row.doc_id,
+                row.version_id,
+                _aware(row.created_at) or now(),
+            )
+            for row in rows
+        ]
+
+    def feedback(self, limit: int = 10_000) -> list[Feedback]:
+        """Most recent first."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(tables.feedback).order_by(tables.feedback.c.id.desc()).limit(limit)
+            ).all()
+        return [
+            Feedback(
+                row.id,
+                row.conversation_id,
+                row.query,
+                tuple(row.doc_ids_shown),
+                bool(row.helpful),
+                row.version_id,
+                _aware(row.created_at) or now(),
+            )
+            for row in rows
+        ]

@@ -1,0 +1,73 @@
+"""Grouping unanswered questions by meaning, most frequent first (``kb gaps``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from kb_index.embedding import Embedder
+from kb_index.feedback import Miss
+
+EXAMPLES = 3
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Questions about one missing topic: how often it was asked, in how many
+    conversations, example wordings (most frequent first), the articles the
+    search came closest with, and when it was last asked."""
+
+    count: int
+    conversations: int
+    examples: tuple[str, ...]
+    nearest_articles: tuple[str, ...]
+    last_asked: datetime
+
+
+def find_gaps(misses: Sequence[Miss], embedder: Embedder, similarity: float) -> list[Gap]:
+    """Greedy clustering: wordings in order of frequency join the group whose
+    centroid has a cosine similarity of at least ``similarity``, else start a new one."""
+    if not misses:
+        return []
+    by_wording: dict[str, list[Miss]] = {}
+    for miss in misses:
+        by_wording.setdefault(" ".join(miss.query.lower().split()), []).append(miss)
+    wordings = sorted(by_wording, key=lambda w: (-len(by_wording[w]), w))
+    vectors = embedder.encode(wordings)
+    sums: list[np.ndarray] = []
+    members: list[list[int]] = []
+    for index, vector in enumerate(vectors):
+        if sums:
+            centroids = np.vstack(sums)
+            centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+            scores = centroids @ vector
+            best = int(np.argmax(scores))
+            if scores[best] >= similarity:
+                sums[best] = sums[best] + vector * len(by_wording[wordings[index]])
+                members[best].append(index)
+                continue
+        sums.append(vector * len(by_wording[wordings[index]]))
+        members.append([index])
+    gaps = []
+    for group in members:
+        group_misses = [miss for index in group for miss in by_wording[wordings[index]]]
+        examples = []
+        for index in group:
+            # the original wording of the most recent question with this text
+            examples.append(max(by_wording[wordings[index]], key=lambda m: m.id).query)
+        nearest = Counter(miss.doc_id for miss in group_misses if miss.doc_id)
+        gaps.append(
+            Gap(
+                count=len(group_misses),
+                conversations=len({miss.conversation_id for miss in group_misses}),
+                examples=tuple(examples[:EXAMPLES]),
+                nearest_articles=tuple(doc for doc, _count in nearest.most_common(2)),
+                last_asked=max(miss.created_at for miss in group_misses),
+            )
+        )
+    gaps.sort(key=lambda gap: (-gap.count, -gap.last_asked.timestamp()))
+    return gaps

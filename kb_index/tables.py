@@ -1,0 +1,94 @@
+"""The kb tables (created by the migrations in ``kb_index/migrations``; a test
+checks the two agree)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+versions = sa.Table(
+    "kb_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # building -> published | failed; published versions past keep_versions -> pruned
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("parent_id", sa.Integer, nullable=True),
+    sa.Column("model", sa.String(500), nullable=False),
+    sa.Column("dimension", sa.Integer, nullable=True),
+    sa.Column("index_kind", sa.String(10), nullable=True),
+    sa.Column("document_count", sa.Integer, nullable=False),
+    sa.Column("chunk_count", sa.Integer, nullable=False),
+    sa.Column("embedded_count", sa.Integer, nullable=False),
+    sa.Column("reused_count", sa.Integer, nullable=False),
+    sa.Column("folder", sa.String(200), nullable=False),
+    sa.Column("source_dir", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("build_seconds", sa.Float, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+)
+
+current = sa.Table(
+    "kb_current",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("kb_versions.id"), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+documents = sa.Table(
+    "kb_documents",
+    metadata,
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("kb_versions.id"), primary_key=True),
+    sa.Column("doc_id", sa.String(200), primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("category", sa.String(100), nullable=False),
+    sa.Column("product", sa.String(100), nullable=False),
+    sa.Column("locale", sa.String(20), nullable=False),
+    sa.Column("tier", sa.Integer, nullable=False),
+    sa.Column("tags", sa.JSON, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("updated", sa.Date, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+)
+
+chunks = sa.Table(
+    "kb_chunks",
+    metadata,
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("kb_versions.id"), primary_key=True),
+    sa.Column("row", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("chunk_id", sa.String(300), nullable=False),
+    sa.Column("doc_id", sa.String(200), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("heading_path", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("line", sa.Integer, nullable=False),
+    sa.Column("embed_hash", sa.String(64), nullable=False),
+)
+
+misses = sa.Table(
+    "kb_misses",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("conversation_id", sa.String(100), nullable=False, index=True),
+    sa.Column("query", sa.Text, nullable=False),
+    sa.Column("best_score", sa.Float, nullable=True),
+    sa.Column("doc_id", sa.String(200), nullable=True),
+    sa.Column("version_id", sa.Integer, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
+feedback = sa.Table(
+    "kb_feedback",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("conversation_id", sa.String(100), nullable=False, index=True),
+    sa.Column("query", sa.Text, nullable=False),
+    sa.Column("doc_ids_shown", sa.JSON, nullable=False),
+    sa.Column("helpful", sa.Boolean, nullable=False),
+    sa.Column("version_id", sa.Integer, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sqlalchemy as sa
+
+from kb_index import (
+    Answer,
+    Embedder,
+    IndexFilesMissing,
+    InvalidSource,
+    KBSettings,
+    KnowledgeBase,
+    NoPublishedVersion,
+    SearchHit,
+    build,
+)
+from kb_index.feedback import FeedbackStore
+
+GIFT_ARTICLE = (
+    "---\nid: gift-wrapping\ntitle: Gift wrapping\ncategory: orders\ntags: [gift]\n"
+    "product: all\nupdated: 2026-07-01\nurl: https://help.example.com/articles/gift-wrapping\n"
+    "---\n\nWe wrap any order as a gift for 3 euros: choose gift wrapping at checkout. "
+    "The invoice is emailed to you and never put in the wrapped parcel.\n"
+)
+
+
+@pytest.fixture
+def kb(settings: KBSettings, engine: sa.Engine, embedder: Embedder) -> KnowledgeBase:
+    build(settings, engine, embedder)
+    knowledge_base = KnowledgeBase(settings, engine=engine, embedder=embedder)
+    yield knowledge_base
+    knowledge_base.close()
+
+
+def without_scores(hit: SearchHit) -> SearchHit:
+    return dataclasses.replace(hit, score=0.0, similarity=0.0)
+
+
+def test_search_returns_the_best_passage_of_each_article(kb: KnowledgeBase) -> None:
+    hits = kb.search("how many business days until my card refund shows up", k=6)
+    assert without_scores(hits[0]) == SearchHit(
+        doc_id="refund-timing",
+        chunk_id="refund-timing#0",
+        title="When will I get my refund?",
+        url="https://help.example.com/articles/refund-timing",
+        heading_path="",
+        text=(
+            "We refund to the payment method you used for the order. Card refunds appear after "
+            "three to five business days, PayPal refunds within one business day, and bank "
+            "transfers can take up to ten business days."
+        ),
+        score=0.0,
+        category="orders",
+        product="all",
+        similarity=0.0,
+        locale="en",
+        tier=1,
+        line=2,
+    )
+    assert sorted(hit.doc_id for hit in hits) == [
+        "delete-account",
+        "pair-earbuds",
+        "refund-timing",
+        "reset-password",
+        "start-a-return",
+        "track-order",
+    ]
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+    assert all(-1.0 <= hit.similarity <= 1.0 for hit in hits)
+
+
+def test_filters_keep_matching_articles_and_product_all(kb: KnowledgeBase) -> None:
+    query = "how do I connect my earbuds"
+    assert [h.doc_id for h in kb.search(query, filters={"category": "devices"})] == ["pair-earbuds"]
+    by_product = kb.search(query, k=10, filters={"product": "earbuds"})
+    assert sorted(h.doc_id for h in by_product) == [
+        "delete-account",
+        "pair-earbuds",
+        "refund-timing",
+        "reset-password",
+        "start-a-return",
+        "track-order",
+    ]
+    assert kb.search(query, filters={"locale": "de"}) == []
+    with pytest.raises(ValueError, match="unknown filter 'colour'"):
+        kb.search(query, filters={"colour": "red"})
+
+
+def test_history_supplies_the_topic_of_a_follow_up_question(kb: KnowledgeBase) -> None:
+    follow_up = "what if it has not changed for a while?"
+    with_history = kb.search(follow_up, history=["where is my parcel, can I track it?"], k=1)
+    assert [hit.doc_id for hit in with_history] == ["track-order"]
+    assert [hit.chunk_id for hit in with_history] == ["track-order#2"]
+
+
+def test_answer_is_confident_only_above_the_threshold(kb: KnowledgeBase) -> None:
+    answer = kb.answer("I forgot my password, how do I reset it?")
+    assert (answer.confident, answer.best and answer.best.doc_id, answer.version_id) == (
+        True,
+        "reset-password",
+        1,
+    )
+    assert answer.score == answer.best.similarity
+    assert answer.score >= answer.threshold == 0.5
+    assert len(answer.related) == 2
+    assert "reset-password" not in [hit.doc_id for hit in answer.related]
+
+    unknown = kb.answer("do you sell washing machines in Norway?")
+    assert (unknown.confident, unknown.best, unknown.threshold) == (False, None, 0.5)
+    assert unknown.score < 0.5
+    assert len(unknown.related) == 2
+
+
+def test_misses_and_feedback_are_stored_with_the_conversation(kb: KnowledgeBase) -> None:
+    kb.search("warm up")
+    kb.record_miss("conv-7", "do you sell washing machines?", 0.21, "track-order")
+    kb.record_feedback("conv-7", "how do I reset my password", ["reset-password"], helpful=False)
+    store = FeedbackStore(kb.engine)
+    [miss] = store.misses()
+    assert (miss.conversation_id, miss.query, miss.best_score, miss.doc_id, miss.version_id) == (
+        "conv-7",
+        "do you sell washing machines?",
+        0.21,
+        "track-order",
+        1,
+    )
+    [feedback] = store.feedback()
+    assert (
+        feedback.conversation_id,
+        feedback.query,
+        feedback.doc_ids_shown,
+        feedback.helpful,
+        feedback.version_id,
+    ) == ("conv-7", "how do I reset my password", ("reset-password",), False, 1)
+
+
+def test_a_running_knowledge_base_picks_up_a_refresh_without_restart(
+    kb: KnowledgeBase, settings: KBSettings, engine: sa.Engine, embedder: Embedder
+) -> None:
+    assert kb.search("gift wrapping at checkout", k=1)[0].doc_id != "gift-wrapping"
+    assert kb.version is not None and kb.version.id == 1
+    (settings.source_dir / "orders" / "gift-wrapping.md").write_text(GIFT_ARTICLE)
+    report = build(settings, engine, embedder, incremental=True)
+    assert (report.version_id, report.embedded) == (2, 1)
+    # the watcher thread polls every 0.05 s and swaps the new version in
+    assert kb.wait_for_version(2, timeout=30)
+    assert kb.search("gift wrapping at checkout", k=1)[0].doc_id == "gift-wrapping"
+
+
+def test_a_broken_build_leaves_the_running_version_serving(
+    kb: KnowledgeBase, settings: KBSettings, engine: sa.Engine, embedder: Embedder
+) -> None:
+    kb.load()
+    (settings.source_dir / "orders" / "broken.md").write_text("no front matter\n")
+    with pytest.raises(InvalidSource):
+        build(settings, engine, embedder, incremental=True)
+    assert kb.poll() == 1
+    assert kb.search("reset my password", k=1)[0].doc_id == "reset-password"
+
+
+def test_searches_from_many_threads_get_the_same_results(kb: KnowledgeBase) -> None:
+    questions = [
+        "I forgot my password",
+        "where is my parcel",
+        "my earbuds will not pair",
+        "how do I delete my account",
+        "refund has not arrived",
+        "return label",
+    ] * 8
+    expected = {q: kb.search(q, k=3) for q in set(questions)}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda q: (q, kb.search(q, k=3)), questions))
+    assert all(hits == expected[q] for q, hits in results)
+
+
+def test_nothing_published_yet_is_an_error(
+    settings: KBSettings, engine: sa.Engine, embedder: Embedder
+) -> None:
+    with (
+        KnowledgeBase(settings, engine=engine, embedder=embedder) as kb,
+        pytest.raises(NoPublishedVersion, match="run `kb build`"),
+    ):
+        kb.search("anything")
+
+
+def test_missing_index_files_are_reported_with_their_path(
+    settings: KBSettings, engine: sa.Engine, embedder: Embedder
+) -> None:
+    build(settings, engine, embedder)
+    shutil.rmtree(settings.storage_dir / "v000001")
+    with (
+        KnowledgeBase(settings, engine=engine, embedder=embedder) as kb,
+        pytest.raises(IndexFilesMissing) as raised,
+    ):
+        kb.search("anything")
+    assert raised.value.path == str(settings.storage_dir / "v000001")
+
+
+def test_answer_without_any_matching_article(kb: KnowledgeBase) -> None:
+    assert kb.answer("hello", filters={"locale": "fr"}) == Answer(None, (), False, 0.0, 0.5, 1)
