@@ -32,6 +32,13 @@ def create_app(settings: ActionSettings) -> Sanic:
     return app
 
 
+def _warm_up(kb: object) -> None:
+    try:
+        kb.answer("warm up")  # type: ignore[attr-defined]
+    except Exception as error:  # no index yet: questions get the "unavailable" reply
+        logger.warning("knowledge base not ready: %s", error)
+
+
 def main() -> None:
     configure_logging("actions")
     try:
@@ -45,6 +52,13 @@ def main() -> None:
         logger.error("cannot start: %s", error)
         raise SystemExit(f"actions: {error}") from None
     app = create_app(settings)
+    kb = deps.get().kb
+    if kb is not None:
+        # Load the index and embedding model off the request path, so the
+        # first question is as fast as the rest.
+        import threading
+
+        threading.Thread(target=_warm_up, args=(kb,), daemon=True).start()
     logger.info("action server listening on %s:%d", settings.host, settings.port)
     app.run(
         host=settings.host,

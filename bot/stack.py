@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TRAINING_INPUTS = ("config.yml", "bot/domain", "data/nlu", "data/rules", "data/stories")
 # Modules whose ``upgrade(engine)`` migrates a package's tables (``make run``
 # and the tests run them in this order).
-MIGRATIONS = ("handoff.db", "actions.db")
+MIGRATIONS = ("handoff.db", "actions.db", "kb_index.db")
 READY_POLL_SECONDS = 0.25
 STOP_GRACE_SECONDS = 10.0
 
@@ -287,6 +287,9 @@ class Stack:
                 "FRONTLINE_DATABASE_URL": self.settings.app_database_url,
                 "FRONTLINE_RASA_URL": self.rasa_url,
                 "FRONTLINE_RASA_TOKEN": self.token,
+                "FRONTLINE_KB_STORAGE_DIR": str(
+                    self.settings.resolved(self.settings.var_dir) / "kb"
+                ),
                 "HF_HUB_OFFLINE": "1",
                 "PYTHONPATH": str(ROOT),
             }
@@ -391,6 +394,21 @@ class Stack:
         finally:
             engine.dispose()
 
+    def refresh_kb(self) -> None:
+        """Builds the help-center index if missing, or re-indexes changed
+        articles (`kb refresh`). A failed build keeps the previous version
+        serving, so it is reported, not fatal."""
+        result = subprocess.run(
+            [sys.executable, "-m", "kb_index.cli", "refresh", "--quiet"],
+            cwd=ROOT, env=self.app_env(), capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if result.returncode != 0:
+            logger.error(
+                "knowledge base not refreshed: %s", (result.stderr or result.stdout)[-2000:]
+            )
+        else:
+            logger.info("knowledge base: %s", result.stdout.strip().splitlines()[-1:] or "current")
+
     def start(self, services: Iterable[Service]) -> None:
         """Starts ``services`` one after another, each once the previous is ready."""
         for service in services:
@@ -425,6 +443,7 @@ def run(settings: StackSettings) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     try:
         stack.migrate()
+        stack.refresh_kb()
         stack.start(stack.full(model))
         print(
             f"\nFrontline is running. Open {stack.site_url}/ and chat in the widget.\n"

@@ -62,7 +62,8 @@ class Router(Protocol):
 
     def queue(self, name: str) -> Any: ...
 
-    lead_channel: str
+    @property
+    def lead_channel(self) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ def stack(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sta
     """Action server + Rasa server of the real product, on SQLite files."""
     running = Stack(stack_settings(tmp_path_factory.mktemp("var")))
     running.migrate()
+    running.refresh_kb()
     try:
         running.start([running.actions_service(), running.rasa_service(model)])
         yield running
