@@ -79,7 +79,9 @@ async def test_every_tab_of_a_session_receives_pushed_messages(stack: Stack) -> 
     assert await second.connect(session_id) == session_id
     try:
         await first.say("hi")
-        second.drain()  # the second tab also sees the bot's reply to the first
+        # The second tab also sees the bot's reply to the first; wait for it so
+        # it cannot be mistaken for the pushed message below.
+        assert await second.next_message() == GREETING
         push_agent_message(stack, session_id, "Both tabs see this.", "Sam")
         for client in (first, second):
             message = await client.next_message()
