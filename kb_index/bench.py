@@ -32,6 +32,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -52,6 +53,7 @@ PASSAGES_PER_ARTICLE = 5
 TOPIC_SPREAD = 0.9  # noise norm relative to a unit vector: cosine to the base about 0.75
 SYNTHETIC_SPREAD = 0.5  # cosine to the base about 0.9
 RECALL_QUERIES = 200
+EF_SEARCH_SWEEP = (64, 128, 256, 512)
 
 
 def rss_mb() -> float:
@@ -232,16 +234,30 @@ def bench_scale(
                 / np.sqrt(matrix.shape[1])
             )
             synthetic_queries /= np.linalg.norm(synthetic_queries, axis=1, keepdims=True)
+            index: Any = retriever.vector_index
             for label, queries in (
                 ("questions", question_vectors),
                 ("synthetic", synthetic_queries),
             ):
                 _, truth = exact.search(queries, 10)
-                _, found = retriever.vector_index.search(queries, 10)
-                recall = np.mean(
-                    [len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]
-                )
-                results[f"ann_{size}_recall@10_{label}"] = round(float(recall), 4)
+                for ef in EF_SEARCH_SWEEP if kind == "hnsw" else (None,):
+                    if ef is not None:
+                        index.hnsw.efSearch = ef
+                    started = time.perf_counter()
+                    _, found = index.search(queries, 10)
+                    per_query = (time.perf_counter() - started) / len(queries) * 1000
+                    recall = np.mean(
+                        [len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]
+                    )
+                    suffix = f"_ef{ef}" if ef is not None else ""
+                    results[f"ann_{size}_recall@10_{label}{suffix}"] = round(float(recall), 4)
+                    results[f"ann_{size}_search_ms_{label}{suffix}"] = round(per_query, 3)
+            if kind == "hnsw":
+                index.hnsw.efSearch = params.hnsw_ef_search
+                for label in ("questions", "synthetic"):
+                    results[f"ann_{size}_recall@10_{label}"] = results[
+                        f"ann_{size}_recall@10_{label}_ef{params.hnsw_ef_search}"
+                    ]
             log(f"{size} passages: recall@10 {results[f'ann_{size}_recall@10_questions']}")
             del exact
         del retriever, matrix

@@ -77,7 +77,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def aware_utc(value: datetime | None) -> datetime | None:
     # SQLite returns naive datetimes; everything is stored in UTC.
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
@@ -345,9 +345,9 @@ def _version(row: Any) -> VersionInfo:
         reused_count=row["reused_count"],
         folder=row["folder"],
         source_dir=row["source_dir"],
-        created_at=_aware(row["created_at"]) or now(),
-        finished_at=_aware(row["finished_at"]),
-        published_at=_aware(row["published_at"]),
+        created_at=aware_utc(row["created_at"]) or now(),
+        finished_at=aware_utc(row["finished_at"]),
+        published_at=aware_utc(row["published_at"]),
         build_seconds=row["build_seconds"],
         error=row["error"],
     )

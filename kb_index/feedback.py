@@ -10,7 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from kb_index import tables
-from kb_index.catalog import _aware, now
+from kb_index.catalog import aware_utc, now
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class FeedbackStore:
                 row.best_score,
                 row.doc_id,
                 row.version_id,
-                _aware(row.created_at) or now(),
+                aware_utc(row.created_at) or now(),
             )
             for row in rows
         ]
@@ -127,7 +127,7 @@ class FeedbackStore:
                 tuple(row.doc_ids_shown),
                 bool(row.helpful),
                 row.version_id,
-                _aware(row.created_at) or now(),
+                aware_utc(row.created_at) or now(),
             )
             for row in rows
         ]

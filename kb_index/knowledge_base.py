@@ -8,8 +8,10 @@ it in with one reference assignment. Searches never see a half-loaded index
 and never wait for a reload; if loading a new version fails, the old one keeps
 serving and the error is logged.
 
-Every public method is safe to call from several threads at once (for example
-an asyncio server's thread pool)."""
+Every public method is safe to call from several threads at once. From
+asyncio code, run them in a thread (``await asyncio.to_thread(kb.answer,
+question, history)``): embedding a query takes milliseconds of CPU, and the
+first call loads the model, so call ``kb.load()`` at start-up in a thread."""
 
 from __future__ import annotations
 

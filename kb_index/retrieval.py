@@ -162,37 +162,62 @@ class Retriever:
         k: int,
         config: RetrievalConfig,
     ) -> list[RankedArticle]:
-        owner = self.passages.documents
         # Best passage of each article in each ranking (rankings are best first).
-        dense_best: dict[int, tuple[int, float]] = {}
-        for row, score in zip(dense_rows.tolist(), dense_scores.tolist(), strict=True):
-            dense_best.setdefault(int(owner[row]), (row, score))
-        keyword_best: dict[int, tuple[int, float]] = {}
-        for row, score in zip(keyword_rows.tolist(), keyword_scores.tolist(), strict=True):
-            keyword_best.setdefault(int(owner[row]), (row, score))
-        top_keyword = keyword_scores[0] if len(keyword_scores) else 0.0
-        fused: dict[int, float] = {}
+        dense_docs, dense_best_rows, dense_best = _best_per_article(
+            self.passages.documents, dense_rows, dense_scores
+        )
+        keyword_docs, keyword_best_rows, keyword_best = _best_per_article(
+            self.passages.documents, keyword_rows, keyword_scores
+        )
+        docs = np.union1d(dense_docs, keyword_docs)
+        in_dense = np.searchsorted(docs, dense_docs)
+        in_keyword = np.searchsorted(docs, keyword_docs)
+        similarity = np.full(len(docs), np.nan, dtype=np.float64)
+        similarity[in_dense] = dense_best
+        keyword = np.zeros(len(docs), dtype=np.float64)
+        keyword[in_keyword] = keyword_best
+        row = np.full(len(docs), -1, dtype=np.int64)
+        row[in_keyword] = keyword_best_rows
+        row[in_dense] = dense_best_rows  # the dense passage wins when both have one
         if config.fusion == "keyword":
-            fused = {doc: score for doc, (_row, score) in keyword_best.items()}
+            fused = np.where(np.isin(docs, keyword_docs), keyword, -np.inf)
         elif config.fusion == "dense":
-            fused = {doc: score for doc, (_row, score) in dense_best.items()}
+            fused = np.where(np.isnan(similarity), -np.inf, similarity)
         elif config.fusion == "rrf":
-            for rank, doc in enumerate(dense_best, start=1):
-                fused[doc] = fused.get(doc, 0.0) + 1.0 / (config.rrf_k + rank)
-            for rank, doc in enumerate(keyword_best, start=1):
-                fused[doc] = fused.get(doc, 0.0) + 1.0 / (config.rrf_k + rank)
+            fused = np.zeros(len(docs), dtype=np.float64)
+            fused[in_dense] += 1.0 / (config.rrf_k + _article_ranks(dense_best))
+            fused[in_keyword] += 1.0 / (config.rrf_k + _article_ranks(keyword_best))
         else:
             floor = float(dense_scores[-1]) if len(dense_scores) else 0.0
-            for doc in dense_best.keys() | keyword_best.keys():
-                similarity = dense_best[doc][1] if doc in dense_best else floor
-                keyword = keyword_best[doc][1] / top_keyword if doc in keyword_best else 0.0
-                fused[doc] = config.dense_weight * similarity + (1 - config.dense_weight) * keyword
-        order = sorted(fused, key=lambda doc: (-fused[doc], doc))[:k]
-        ranked = []
-        for doc in order:
-            row, similarity = dense_best.get(doc, (-1, float("nan")))
-            keyword_row, keyword = keyword_best.get(doc, (-1, 0.0))
-            if row < 0:
-                row = keyword_row
-            ranked.append(RankedArticle(doc, row, float(fused[doc]), similarity, keyword))
-        return ranked
+            top = float(keyword_scores[0]) if len(keyword_scores) else 0.0
+            dense_part = np.where(np.isnan(similarity), floor, similarity)
+            keyword_part = keyword / top if top > 0 else keyword
+            fused = config.dense_weight * dense_part + (1 - config.dense_weight) * keyword_part
+        order = np.lexsort((docs, -fused))
+        order = order[np.isfinite(fused[order])][:k]
+        return [
+            RankedArticle(
+                int(docs[i]), int(row[i]), float(fused[i]), float(similarity[i]), float(keyword[i])
+            )
+            for i in order
+        ]
+
+
+def _best_per_article(
+    owners: np.ndarray, rows: np.ndarray, scores: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(articles, their best row, its score) from a ranking sorted best first;
+    articles in ascending order."""
+    if not len(rows):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=np.float64)
+    docs, first = np.unique(owners[rows], return_index=True)
+    return docs.astype(np.int64), rows[first].astype(np.int64), scores[first].astype(np.float64)
+
+
+def _article_ranks(best: np.ndarray) -> np.ndarray:
+    """1-based rank of each article by its best score (ties: lower article first)."""
+    order = np.argsort(-best, kind="stable")
+    ranks = np.empty(len(best), dtype=np.float64)
+    ranks[order] = np.arange(1, len(best) + 1)
+    return ranks

@@ -57,8 +57,8 @@ class KBSettings(BaseSettings):
         ge=0,
         le=64,
         description=(
-            "Torch threads in a reader (KnowledgeBase). One query embeds fastest on one thread "
-            "when other processes share the CPU (measured 48 ms vs 550 ms p50 under load)."
+            "Torch threads in a reader (KnowledgeBase). On this 2-core machine one thread was "
+            "robust under load (p50 48 ms vs 550 ms with two); quiet, two were ~15% faster."
         ),
     )
     search_threads: int = Field(
@@ -77,7 +77,14 @@ class KBSettings(BaseSettings):
     )
     hnsw_m: int = Field(32, ge=4, le=128, description="HNSW: neighbours per node.")
     hnsw_ef_construction: int = Field(80, ge=8, description="HNSW: build-time search depth.")
-    hnsw_ef_search: int = Field(96, ge=8, description="HNSW: query-time search depth.")
+    hnsw_ef_search: int = Field(
+        512,
+        ge=8,
+        description=(
+            "HNSW: query-time search depth. Measured (kb_index.bench, 100k passages): recall@10 "
+            "against exact search 0.958 for real questions at 512 (0.922 at 256), 2.4 ms."
+        ),
+    )
     ivf_nprobe: int = Field(48, ge=1, description="IVF: lists scanned per query.")
     chunk_min_words: int = Field(40, ge=1, description="Passages shorter than this are merged.")
     chunk_max_words: int = Field(180, ge=20, description="Passages longer than this are split.")
@@ -92,7 +99,15 @@ class KBSettings(BaseSettings):
     )
     keep_versions: int = Field(3, ge=1, description="Published versions kept on disk.")
     history_turns: int = Field(
-        2, ge=0, le=10, description="Earlier conversation turns added to the query."
+        2,
+        ge=0,
+        le=10,
+        description=(
+            "Earlier conversation turns (either speaker, most recent first) added to the query. "
+            "doc2dial recall@5 (hybrid): 0 turns 0.626, 1: 0.868, 2: 0.917, 3: 0.944; "
+            "more turns helped there because a doc2dial dialogue never changes topic; a support "
+            "chat does, so the default stops at 2 (not measured on topic changes)."
+        ),
     )
     candidates: int = Field(100, ge=5, description="Passages taken from each retriever per query.")
     fusion: Literal["weighted", "rrf"] = Field(

@@ -27,7 +27,7 @@ class IndexParams:
     approximate_kind: Literal["hnsw", "ivf"] = "hnsw"
     hnsw_m: int = 32
     hnsw_ef_construction: int = 80
-    hnsw_ef_search: int = 96
+    hnsw_ef_search: int = 512
     ivf_nprobe: int = 48
 
     def kind_for(self, count: int) -> IndexKind:
