@@ -1,0 +1,142 @@
+"""Low-confidence turns: ask which of the two likeliest topics the customer
+meant (buttons); a second low-confidence turn in a row goes to a person
+(``handoff_reason`` ``low_confidence``).
+
+The same action answers messages in another language (intent
+``other_language``) and an email address or order number out of any flow
+(``inform``). Some messages get a reply of their own instead of a guess: emoji
+or symbols only, text that tries to instruct the bot, and a password.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.backends import Outcome
+from actions.greet import TOPICS
+from actions.tier1 import outcomes, typed_secrets
+from actions.tier1.base import HANDOFF, context, utter
+from actions.tier1.intents import INTENT_TITLES
+from actions.tier1.messages import Message, button, message
+from actions.tier1.parsing import has_words
+from actions.tier1.turn import Turn
+from actions.transcript import topic
+
+FALLBACK_INTENT = "nlu_fallback"
+CLARIFY_ACTION = "action_clarify"
+# Sent by the handoff service, not typed by the customer.
+SERVICE_INTENTS = frozenset({"agent_message", "handoff_update"})
+
+_INSTRUCTIONS = re.compile(
+    r"\b(?:ignore|disregard|forget)\b.{0,40}\b(?:instructions?|prompts?|rules)\b"
+    r"|\bsystem\s+prompt\b|\byou\s+are\s+now\b|\bdeveloper\s+mode\b|\bjailbreak\b"
+    r"|\bact\s+as\s+(?:a|an|my)\b|\bpretend\s+(?:to\s+be|you\s+are)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+
+CLARIFY = "Sorry, I'm not sure I understood. Did you mean one of these?"
+REPHRASE = (
+    "Sorry, I didn't understand that. Could you say it in other words? You can also ask for a "
+    "person from our support team."
+)
+NO_WORDS = "I can only read words, not emoji or symbols on their own. What can I help you with?"
+INSTRUCTIONS = (
+    "I'm Brightwave's support assistant: I can't change how I work, but I'm happy to help "
+    "with your orders, account, devices or the Brightwave app. What do you need?"
+)
+TRUNCATED = "Your message was very long, so I only read the beginning of it."
+ENGLISH_ONLY = (
+    "Sorry, I can only chat in English for now. If you prefer another language, a person from "
+    "our support team can help."
+)
+OTHER_LANGUAGE = "other_language"
+HANDING_OVER = "Sorry, I'm still not sure what you mean, so let me bring in a person."
+
+
+class BadInput(StrEnum):
+    PASSWORD = "password"
+    NO_WORDS = "no_words"
+    INSTRUCTIONS = "instructions"
+
+
+def bad_input(text: str) -> BadInput | None:
+    """Messages that get a reply of their own rather than a guess at their topic."""
+    if typed_secrets.looks_like_password(text):
+        return BadInput.PASSWORD
+    if not has_words(text):
+        return BadInput.NO_WORDS
+    if _INSTRUCTIONS.search(text):
+        return BadInput.INSTRUCTIONS
+    return None
+
+
+def interpretations(turn: Turn, count: int = 2) -> list[str]:
+    """The likeliest intents of the message that have a title for a button."""
+    return [name for name, _ in turn.ranking if name in INTENT_TITLES][:count]
+
+
+def clarification(turn: Turn) -> Message:
+    kind = bad_input(turn.text)
+    if kind is BadInput.PASSWORD:
+        return message(typed_secrets.WARNING)
+    if kind is BadInput.NO_WORDS:
+        return message(NO_WORDS, [button(title, payload) for title, payload in TOPICS])
+    if kind is BadInput.INSTRUCTIONS:
+        return message(INSTRUCTIONS)
+    truncated = bool(turn.metadata.get("truncated_from"))
+    if turn.intent == OTHER_LANGUAGE and not truncated:
+        return message(ENGLISH_ONLY, [button("Talk to a person", "/human_handoff")])
+    options = interpretations(turn)
+    prefix = f"{TRUNCATED} " if truncated else ""
+    if len(options) < 2:
+        return message(prefix + REPHRASE)
+    return message(prefix + CLARIFY, [button(INTENT_TITLES[i], f"/{i}") for i in options])
+
+
+def customer_turns(events: list[dict[str, Any]]) -> list[tuple[str | None, str | None]]:
+    """Each customer message's intent with the first action that answered it."""
+    turns: list[tuple[str | None, str | None]] = []
+    for event in events:
+        kind = event.get("event")
+        if kind == "user":
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if intent not in SERVICE_INTENTS:
+                turns.append((intent, None))
+        elif kind == "action" and turns and turns[-1][1] is None:
+            name = event.get("name")
+            if name and name != "action_listen":
+                turns[-1] = (turns[-1][0], name)
+    return turns
+
+
+def second_in_a_row(events: list[dict[str, Any]]) -> bool:
+    """Whether the customer's previous message was low-confidence too (and
+    was answered with a clarification)."""
+    turns = customer_turns(events)
+    return len(turns) >= 2 and turns[-2] == (FALLBACK_INTENT, CLARIFY_ACTION)
+
+
+class ActionClarify(Action):
+    def name(self) -> str:
+        return CLARIFY_ACTION
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        ctx = context(tracker)
+        if second_in_a_row(ctx.events):
+            category = topic(ctx.events, default="unknown")
+            await outcomes.record(ctx, category, Outcome.ESCALATED, "low_confidence")
+            ctx.say(message(HANDING_OVER))
+            utter(dispatcher, ctx.messages)
+            return [SlotSet("handoff_reason", "low_confidence"), FollowupAction(HANDOFF)]
+        ctx.say(clarification(ctx.turn))
+        utter(dispatcher, ctx.messages)
+        # A reason left from an earlier flow would mislabel a later handoff.
+        return [SlotSet("handoff_reason", None)] if tracker.get_slot("handoff_reason") else []

@@ -1,0 +1,106 @@
+"""Reading values out of what customers type (pure functions)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from actions.backends import normalize_order_number
+from actions.tier1.turn import Turn
+
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
+)
+_ORDER_IN_TEXT = re.compile(
+    r"(?:\b[Bb][Ww][\s#:\-]*|#\s*|\b(?:order|bestelling|number|no\.?|nr\.?)\s*:?\s*#?\s*|\b)(\d{6})\b",
+    re.IGNORECASE,
+)
+_DIGITS = re.compile(r"\d")
+_CODE = re.compile(r"(?<!\d)(\d{3})[ -]?(\d{3})(?!\d)")
+_VERSION = re.compile(r"\b\d{1,2}(?:\.\d{1,2}){0,2}\b")
+MAX_EMAIL_LENGTH = 254
+YES_WORDS = frozenset({"yes", "y", "yep", "yeah", "ja", "ok", "okay", "sure", "confirm"})
+NO_WORDS = frozenset({"no", "n", "nope", "nah"})
+
+
+def find_email(text: str) -> str | None:
+    """The first email address in ``text``, lower case; None if there is none."""
+    match = _EMAIL.search(text)
+    if match is None or len(match.group(0)) > MAX_EMAIL_LENGTH:
+        return None
+    return match.group(0).strip(".").lower()
+
+
+def email_of(turn: Turn) -> str | None:
+    """An email address the customer gave: NLU's entity, else one in the text."""
+    entity = turn.entity("email")
+    return find_email(entity) if entity else find_email(turn.text)
+
+
+_AT = re.compile(r"\bat\b", re.IGNORECASE)
+
+
+def looks_like_an_email_attempt(text: str) -> bool:
+    """Text that was meant as an email address but isn't one (``emma@example``,
+    ``emma at example dot com``, ``emma(at)example.com``)."""
+    return "@" in text or bool(_AT.search(text))
+
+
+def order_number_of(turn: Turn) -> str | None:
+    """An order number (``BW-104233``) the customer gave, normalised."""
+    for value in turn.entities.get("order_number", ()):
+        number = normalize_order_number(value)
+        if number:
+            return number
+    match = _ORDER_IN_TEXT.search(turn.text)
+    return f"BW-{match.group(1)}" if match else None
+
+
+def code_of(text: str) -> str | None:
+    """A 6-digit one-time code in ``text`` (``123456``, ``123 456``, ``123-456``);
+    None if there is none or there are several different ones."""
+    found = {a + b for a, b in _CODE.findall(text)}
+    return found.pop() if len(found) == 1 else None
+
+
+def yes_or_no(turn: Turn) -> bool | None:
+    """True for a yes, False for a no, None for anything else."""
+    if turn.intent == "affirm":
+        return True
+    if turn.intent == "deny":
+        return False
+    word = turn.text.strip().strip(".!").lower()
+    if word in YES_WORDS:
+        return True
+    if word in NO_WORDS:
+        return False
+    return None
+
+
+def os_version_of(turn: Turn) -> str | None:
+    """An OS version the customer mentioned (``12``, ``16.4``)."""
+    entity = turn.entity("os_version")
+    if entity and _VERSION.fullmatch(entity.strip()):
+        return entity.strip()
+    match = _VERSION.search(turn.text)
+    return match.group(0) if match else None
+
+
+def has_words(text: str) -> bool:
+    """Whether ``text`` has any letter or digit (emoji and punctuation alone don't)."""
+    return any(unicodedata.category(ch)[0] in ("L", "N") for ch in text)
+
+
+def clean_line(text: str, limit: int) -> str | None:
+    """One line of free text (an address part): trimmed, single spaces, at most
+    ``limit`` characters and with at least one letter or digit; else None."""
+    line = " ".join(text.split())
+    if not line or len(line) > limit or not has_words(line):
+        return None
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in line):
+        return None
+    return line
+
+
+def has_digit(text: str) -> bool:
+    return bool(_DIGITS.search(text))

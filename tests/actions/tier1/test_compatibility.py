@@ -1,0 +1,186 @@
+"""Compatibility answered from the catalogue's matrix, with the article."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa_sdk.events import SlotSet
+
+from actions.backends import Outcome
+from actions.tier1.compatibility import ActionCompatibility, ValidateCompatibilityForm, phrases
+from tests.actions.tier1.conftest import Env
+from tests.actions.tier1.helpers import SENDER, form_tracker, run_action, tracker
+
+FORM = "compatibility_form"
+CLEARED = [
+    SlotSet("compat_product", None),
+    SlotSet("compat_platform", None),
+    SlotSet("compat_os_version", None),
+    SlotSet("flow_failures", 0.0),
+]
+
+
+def article(title: str, article_id: str, passage: str) -> dict[str, str]:
+    return {
+        "type": "article",
+        "title": title,
+        "url": f"https://help.brightwave.example/articles/{article_id}",
+        "passage": passage,
+        "source": "Help center",
+        "doc_id": article_id,
+    }
+
+
+async def validate(*args: Any, **kwargs: Any) -> tuple[list[Any], list[Any]]:
+    return await run_action(ValidateCompatibilityForm(), form_tracker(FORM, *args, **kwargs))
+
+
+async def test_a_complete_question_needs_no_more_questions(env: Env) -> None:
+    events, messages = await validate(
+        "activation", "does the pulse 2 work with android 12?", "compatibility",
+        entities={"product": "pulse-2", "platform": "android", "os_version": "12"},
+    )  # fmt: skip
+    assert events == [
+        SlotSet("flow_failures", 0.0),
+        SlotSet("flow_category", "compatibility"),
+        SlotSet("compat_product", "pulse-2"),
+        SlotSet("compat_platform", "android"),
+        SlotSet("compat_os_version", "12"),
+        SlotSet("requested_slot", None),
+    ]
+    assert messages == []
+
+
+async def test_missing_product_and_platform_are_asked_with_buttons(env: Env) -> None:
+    events, messages = await validate("activation", "will it work with my phone?", "compatibility")
+    assert events[-1] == SlotSet("requested_slot", "compat_product")
+    assert [b["title"] for b in messages[0]["buttons"]] == [
+        "Pulse 2", "Pulse Lite", "Buds Pro", "Buds 2", "Hub Mini", "Cam 360", "Cam Outdoor",
+        "Soundbar S", "Scale One", "The Brightwave app",
+    ]  # fmt: skip
+    assert messages[0]["text"] == "Which Brightwave product is it about?"
+    events, messages = await validate("answer", "the cam outdoor", requested="compat_product")
+    assert events == [
+        SlotSet("compat_product", "cam-outdoor"),
+        SlotSet("flow_failures", 0.0),
+        SlotSet("requested_slot", "compat_platform"),
+    ]
+    assert messages == [
+        {
+            "text": "What do you want to use the Brightwave Cam Outdoor with? Pick one or type "
+            "it (like Android 12).",
+            "buttons": [
+                {"title": name, "payload": f'/inform{{"platform": "{pid}"}}'}
+                for pid, name in [
+                    ("android", "Android"), ("ios", "iOS"), ("alexa", "Amazon Alexa"),
+                    ("google-home", "Google Home"), ("apple-home", "Apple Home"),
+                    ("matter", "Matter"), ("web", "Web browser (brightwave.example)"),
+                ]
+            ],
+        }
+    ]  # fmt: skip
+    events, messages = await validate(
+        "answer", "my iPhone on 17.2", requested="compat_platform",
+        slots={"compat_product": "cam-outdoor"},
+    )  # fmt: skip
+    assert events == [
+        SlotSet("compat_platform", "ios"),
+        SlotSet("compat_os_version", "17.2"),
+        SlotSet("flow_failures", 0.0),
+        SlotSet("requested_slot", None),
+    ]
+
+
+async def test_an_unknown_product_is_an_invalid_answer(env: Env) -> None:
+    events, messages = await validate("answer", "my toaster", requested="compat_product")
+    assert events == [SlotSet("flow_failures", 1.0), SlotSet("requested_slot", "compat_product")]
+    assert messages[0] == {"text": "Sorry, I don't know that product. Which one of ours is it?"}
+
+
+@pytest.mark.parametrize(
+    ("product", "platform", "version", "text"),
+    [
+        ("pulse-2", "android", "12", (
+            "Yes, the Brightwave Pulse 2 works with Android 12. Blood-oxygen readings need "
+            "Android 11 or later. Replying to messages from the watch is available on Android "
+            "only. Phones without Google Play services are not supported."
+        )),
+        ("pulse-2", "ios", "15", (
+            "No: the Brightwave Pulse 2 needs iOS 17 or later, so it won't work with iOS 15. "
+            "Needs iOS 17 or later, although the app itself runs on iOS 16. You can read and "
+            "dismiss notifications on the watch, but not reply to them."
+        )),
+        ("hub-mini", "alexa", None, (
+            "Yes, the Brightwave Hub Mini works with Amazon Alexa. Enable the Brightwave skill "
+            "in the Alexa app. Zigbee lights, plugs and sensors paired to the Hub Mini can be "
+            "used in Alexa routines."
+        )),
+        ("buds-2", "android", None, (
+            "Partly: the Brightwave Buds 2 works with Android, with limits. Multipoint "
+            "(connected to two devices at once) needs Android 12 or later. On Android 10 and "
+            "11, Buds 2 connect to one device at a time."
+        )),
+        ("cam-outdoor", "apple-home", None, (
+            "No: the Brightwave Cam Outdoor doesn't work with Apple Home. Cam Outdoor doesn't "
+            "support Apple Home or HomeKit Secure Video. Use the Brightwave app on your iPhone "
+            "or iPad instead."
+        )),
+        ("pulse-2", "alexa", None, (
+            "No: the Brightwave Pulse 2 isn't made to work with Amazon Alexa."
+        )),
+    ],
+)  # fmt: skip
+async def test_answers_come_from_the_matrix_with_the_article(
+    env: Env, product: str, platform: str, version: str | None, text: str
+) -> None:
+    slots = {"compat_product": product, "compat_platform": platform, "compat_os_version": version}
+    events, messages = await run_action(ActionCompatibility(), tracker("", slots=slots))
+    assert events == [e for e in CLEARED if e["name"] != "compat_os_version" or version]
+    article_id = f"compatibility-{product}"
+    name = {"pulse-2": "Pulse 2", "hub-mini": "Hub Mini", "buds-2": "Buds 2",
+            "cam-outdoor": "Cam Outdoor"}[product]  # fmt: skip
+    assert messages == [
+        {
+            "text": f"{text}\nhttps://help.brightwave.example/articles/{article_id}",
+            "custom": article(f"Brightwave {name}: compatibility", article_id, text),
+        }
+    ]
+    [outcome] = await env.deps.outcomes.list(SENDER)
+    assert (outcome.category, outcome.outcome, outcome.detail) == (
+        "compatibility",
+        Outcome.SELF_SERVICE_ARTICLE,
+        article_id,
+    )
+
+
+@pytest.mark.parametrize(
+    ("platform", "version", "text"),
+    [
+        ("android", "12", "Yes, the Brightwave app runs on Android 12 (10 or later is needed)."),
+        ("android", "9", (
+            "No: the Brightwave app needs Android 10 or later, so it won't run on Android 9."
+        )),
+        ("ios", None, (
+            "The Brightwave app runs on iOS 16 or later. Some devices need more: the "
+            "Brightwave Pulse 2 needs iOS 17."
+        )),
+    ],
+)  # fmt: skip
+async def test_the_app_needs_the_lowest_version_of_any_device(
+    env: Env, platform: str, version: str | None, text: str
+) -> None:
+    slots = {"compat_product": "app", "compat_platform": platform, "compat_os_version": version}
+    _, messages = await run_action(ActionCompatibility(), tracker("", slots=slots))
+    assert messages == [
+        {
+            "text": f"{text}\nhttps://help.brightwave.example/articles/which-phones-work",
+            "custom": article(
+                "Which phones and tablets work with Brightwave", "which-phones-work", text
+            ),
+        }
+    ]
+
+
+def test_phrases_are_longest_first() -> None:
+    assert phrases("the pulse 2") == ["the pulse 2", "the pulse", "pulse 2", "the", "pulse", "2"]
