@@ -90,6 +90,17 @@ format: setup
 	$(APP)/bin/ruff format actions kb_index handoff bot tests
 	$(APP)/bin/ruff check --fix actions kb_index handoff bot tests
 
+# Measuring (not part of make test; see docs/benchmarks.md). Third-party data
+# sets are read from ../shared/eval (FRONTLINE_PERF_SHARED_EVAL_DIR); absent ones
+# are skipped with a message. Each writes var/<eval|bench>/latest.json and
+# regenerates docs/benchmarks.md.
+.PHONY: eval bench
+eval: setup
+	$(PY) -m tests.perf.eval
+
+bench: setup
+	$(PY) -m tests.perf.bench
+
 lock: $(APP)/.installed
 	( echo "# Exact set the application environment resolved to; regenerate with make lock."; \
 	  $(APP)/bin/pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/' ) > constraints/app.txt

@@ -1,0 +1,79 @@
+"""``make bench``: speed measurements, then docs/benchmarks.md.
+
+    .venv/app/bin/python -m tests.perf.bench [--channels socket,rest] [--skip-handoff]
+
+Runs ``tests.perf.bench_latency`` (Frontline and the ``rasa init`` baseline
+under load) and, when the ``kb_index`` package provides it, its own benchmark
+(``python -m kb_index.bench --sizes 1000,100000 --out FILE``: build, refresh,
+query latency over 1,000 and 100,000 passages; merged under ``kb.``; its
+million-passage size is left out to keep ``make bench`` short).
+Writes ``var/bench/latest.json`` and ``details.json``, then regenerates
+docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from tests.perf import bench_latency, report
+from tests.perf.common import (
+    HarnessError,
+    PerfSettings,
+    Section,
+    load_perf_settings,
+    run_logged,
+    say,
+    write_results,
+)
+from tests.perf.eval_retrieval import flatten, kb_env, module_has_main
+
+KB_SIZES = "1000,100000"
+
+
+def kb_bench(settings: PerfSettings) -> Section:
+    section = Section("kb")
+    started = time.monotonic()
+    if not module_has_main("kb_index.bench"):
+        section.skip("kb.bench", "kb_index.bench has no command yet (hook left)")
+        return section
+    work = settings.resolved(settings.bench_dir) / "work"
+    out = work / "kb-bench.json"
+    out.unlink(missing_ok=True)
+    try:
+        run_logged(
+            [sys.executable, "-m", "kb_index.bench", "--sizes", KB_SIZES, "--out", str(out)],
+            work / "kb-bench.log",
+            kb_env(settings.resolved(settings.bench_dir) / "state"),
+        )
+    except HarnessError as error:
+        section.skip("kb.bench", f"kb_index.bench failed: {error}")
+        return section
+    if out.exists():
+        section.put(flatten(json.loads(out.read_text()), "kb"))
+    else:
+        section.skip("kb.bench", f"kb_index.bench wrote no {out.name}")
+    section.seconds = time.monotonic() - started
+    return section
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--channels", default="socket,rest", help="socket, rest or both")
+    parser.add_argument("--skip-handoff", action="store_true")
+    args = parser.parse_args(argv)
+    settings = load_perf_settings()
+    started = time.monotonic()
+    channels = [c for c in args.channels.split(",") if c in ("socket", "rest")]
+    sections = [bench_latency.run(settings, channels, handoff=not args.skip_handoff)]
+    sections.append(kb_bench(settings))
+    path = write_results(settings.resolved(settings.bench_dir), sections)
+    say(f"wrote {path} in {time.monotonic() - started:.0f} s")
+    report.main([])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

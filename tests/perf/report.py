@@ -1,0 +1,770 @@
+"""Writes docs/benchmarks.md (and its PNG plots) from the results files.
+
+    .venv/app/bin/python -m tests.perf.report
+
+Reads ``var/eval/latest.json`` + ``details.json`` and ``var/bench/latest.json``
++ ``details.json``; every number in the page comes from them. The only figures
+written here are references with their source (CLINC150's paper, the baseline
+in FACTS.md, the issue's targets). Plots need matplotlib; without it the page
+says so instead of linking them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.perf.common import ROOT, PerfSettings, load_perf_settings, say
+
+DOC = ROOT / "docs" / "benchmarks.md"
+IMAGES = ROOT / "docs" / "img" / "benchmarks"
+# Targets of issue 7, as ratios to the `rasa init` baseline of the same run.
+KB_P50_RATIO_TARGET = 1.2
+C10_THROUGHPUT_RATIO_TARGET = 2.0
+CLINC_PAPER = (
+    "Larson et al., *An Evaluation Dataset for Intent Classification and Out-of-Scope "
+    "Prediction*, EMNLP 2019"
+)
+DATASETS = (
+    ("Bitext customer support", "bitext", "CDLA-Sharing-1.0", "intent accuracy (mapped)"),
+    ("CLINC150 (oos-eval)", "clinc150", "CC BY 3.0", "out-of-scope detection"),
+    ("doc2dial (validation)", "doc2dial", "CC BY 3.0", "KB retrieval"),
+)
+
+
+@dataclass(frozen=True)
+class Results:
+    flat: dict[str, Any]
+    details: dict[str, Any]
+
+    def get(self, name: str) -> float | None:
+        value = self.flat.get(name)
+        return float(value) if isinstance(value, int | float) else None
+
+    def section(self, name: str) -> dict[str, Any]:
+        return dict(self.details.get("sections", {}).get(name, {}))
+
+
+def read(folder: Path) -> Results | None:
+    latest, details = folder / "latest.json", folder / "details.json"
+    if not latest.exists():
+        return None
+    return Results(
+        json.loads(latest.read_text()),
+        json.loads(details.read_text()) if details.exists() else {},
+    )
+
+
+def fmt(value: float | None, kind: str = "") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if kind == "%":
+        return f"{value * 100:.1f}%"
+    if kind == "ms":
+        return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+    if kind == "x":
+        return f"{value:.2f}x"
+    if kind == "s":
+        return f"{value:.1f} s"
+    if kind == "mb":
+        return f"{value:.0f} MiB"
+    if kind == "int":
+        return f"{value:.0f}"
+    return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def joined(results: Results, names: Sequence[str], kind: str = "") -> str:
+    """Several metrics in one cell: ``a / b / c``."""
+    return " / ".join(fmt(results.get(name), kind) for name in names)
+
+
+def rate(level: dict[str, Any] | None) -> str:
+    value = (level or {}).get("messages_per_second")
+    return "n/a" if value is None else f"{value:.1f} msg/s"
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines.extend("| " + " | ".join(str(cell) for cell in row) + " |" for row in rows)
+    return [*lines, ""]
+
+
+def run_info(name: str, results: Results | None, sections: Sequence[str]) -> list[str]:
+    if results is None:
+        return [
+            f"*Not run yet on this checkout (`make {name}` writes var/{name}/latest.json).*",
+            "",
+        ]
+    lines = [
+        f"- Commit `{results.flat.get('commit')}`, {results.flat.get('date')}",
+        f"- Machine: {results.flat.get('machine')}",
+    ]
+    for section in sections:
+        info = results.section(section)
+        if info:
+            lines.append(
+                f"- `{section}`: {info.get('seconds', 0):.0f} s, run {info.get('date')} "
+                f"at commit `{info.get('commit')}`"
+            )
+            for what, why in (info.get("skipped") or {}).items():
+                lines.append(f"  - **skipped** {what}: {why}")
+    load = results.section(sections[0]).get("details", {}).get("load_average_start")
+    if load:
+        lines.append(f"- Load average at start (1/5/15 min): {', '.join(f'{x:.1f}' for x in load)}")
+    return [*lines, ""]
+
+
+def intents_part(ev: Results, images: dict[str, str]) -> list[str]:
+    details = ev.section("intents").get("details", {})
+    lines = ["## Intents", ""]
+    lines += [
+        "**Method.** Cross-validation: stratified folds of `data/nlu` (seed 42); each fold trains "
+        "`config.yml`'s pipeline unchanged (Rasa's `train_nlu`) on the other folds and parses its "
+        "own examples with the engine (`tests/perf/eval_intents.py`). *Accuracy* and *macro-F1* "
+        "count the bot's decision, so `nlu_fallback` (FallbackClassifier) is an error; *raw* "
+        "figures use the best real intent. Bitext: each message of the Bitext sample is parsed "
+        "by the product model and scored with `data/eval/bitext_intent_map.yml`: a Bitext intent "
+        "we serve is correct when the prediction is one of its mapped intents; one we do not "
+        "serve is correct when the bot hands off or abstains (`human_handoff`, `out_of_scope`, "
+        "`nlu_fallback`).",
+        "",
+    ]
+    rows = [
+        ("Cross-validated accuracy", fmt(ev.get("intents.cv_accuracy"), "%")),
+        ("Cross-validated macro-F1", fmt(ev.get("intents.cv_macro_f1"), "%")),
+        ("Raw accuracy (fallback ignored)", fmt(ev.get("intents.cv_raw_accuracy"), "%")),
+        ("Messages turned into nlu_fallback", fmt(ev.get("intents.cv_fallback_rate"), "%")),
+        (
+            "Examples / intents / folds",
+            f"{fmt(ev.get('intents.cv_examples'), 'int')} / "
+            f"{fmt(ev.get('intents.cv_intents'), 'int')} / "
+            f"{fmt(ev.get('intents.cv_folds'), 'int')}",
+        ),
+        ("Training time per fold", fmt(ev.get("intents.cv_train_seconds_per_fold"), "s")),
+        ("Parse time per message (in-process, p50)", fmt(ev.get("intents.parse_p50_ms"), "ms")),
+        ("Bitext accuracy (all messages)", fmt(ev.get("intents.bitext_accuracy"), "%")),
+        ("Bitext, intents we serve", fmt(ev.get("intents.bitext_served_accuracy"), "%")),
+        (
+            "Bitext, intents we do not serve: handed off",
+            fmt(ev.get("intents.bitext_not_served_handoff_rate"), "%"),
+        ),
+        ("Bitext messages", fmt(ev.get("intents.bitext_messages"), "int")),
+    ]
+    lines += table(("metric", "value"), rows)
+    cv = details.get("cv")
+    if cv:
+        if "cv_confusion" in images:
+            lines += [
+                f"Confusion matrix (cross-validation): ![confusion]({images['cv_confusion']})",
+                "",
+            ]
+        lines += ["Most frequent confusions (cross-validation):", ""]
+        lines += table(
+            ("true intent", "predicted", "messages"),
+            ((t, p, n) for t, p, n in cv.get("top_confusions", [])),
+        )
+        lines += ["Per intent (cross-validation):", ""]
+        lines += table(
+            ("intent", "precision", "recall", "F1", "examples"),
+            (
+                (
+                    name,
+                    fmt(s["precision"], "%"),
+                    fmt(s["recall"], "%"),
+                    fmt(s["f1"], "%"),
+                    s["support"],
+                )
+                for name, s in cv.get("per_intent", {}).items()
+            ),
+        )
+    bitext = details.get("bitext")
+    if bitext:
+        lines += [
+            f"Bitext per intent (model `{bitext.get('model')}`; columns = what the bot predicted):",
+            "",
+        ]
+        lines += table(
+            (
+                "Bitext intent",
+                "served",
+                "counts as correct",
+                "messages",
+                "correct",
+                "predicted (top 5)",
+            ),
+            (
+                (
+                    name,
+                    "yes" if row["served"] else "no",
+                    ", ".join(row["accepted"]),
+                    row["messages"],
+                    fmt(row["accuracy"], "%"),
+                    ", ".join(f"{k} {v}" for k, v in row["predicted"].items()),
+                )
+                for name, row in bitext.get("per_intent", {}).items()
+            ),
+        )
+    return lines
+
+
+def oos_part(ev: Results, images: dict[str, str]) -> list[str]:
+    details = ev.section("oos").get("details", {})
+    clinc = details.get("clinc", {})
+    published = clinc.get("published", {})
+    lines = ["## Out of scope (CLINC150)", ""]
+    lines += [
+        "**Method.** `config.yml`'s NLU pipeline is trained on CLINC150's `train` split (150 "
+        "intents; `oos_train` unused) with `rasa train nlu` in a work folder, never into "
+        "`models/` (`tests/perf/eval_oos.py`). A message's score is the classifier's confidence "
+        "in its best real intent; below a threshold it is out of scope. The threshold is chosen "
+        "on `val`+`oos_val` only (maximising the mean of in-scope accuracy and OOS recall), then "
+        "applied to `test`+`oos_test`. In-scope accuracy counts a test message correct when it "
+        "is above the threshold and has the right intent (as in the paper); AUROC ranks in-scope "
+        "test against `oos_test` messages by score. Reference figures: best systems in "
+        f"{CLINC_PAPER}.",
+        "",
+    ]
+    rows = [
+        (
+            "In-scope accuracy (test)",
+            fmt(ev.get("oos.clinc_inscope_accuracy"), "%"),
+            fmt(published.get("inscope_accuracy"), "%"),
+        ),
+        (
+            "OOS recall (oos_test)",
+            fmt(ev.get("oos.clinc_oos_recall"), "%"),
+            fmt(published.get("oos_recall"), "%"),
+        ),
+        ("AUROC", fmt(ev.get("oos.clinc_auroc")), ""),
+        ("Threshold chosen on val", fmt(ev.get("oos.clinc_threshold")), ""),
+        ("Closed-set accuracy (no threshold)", fmt(ev.get("oos.clinc_closed_accuracy"), "%"), ""),
+        (
+            "At config.yml's FallbackClassifier threshold "
+            f"({fmt(ev.get('oos.clinc_config_threshold'))}): in-scope accuracy",
+            fmt(ev.get("oos.clinc_inscope_accuracy_at_config_threshold"), "%"),
+            "",
+        ),
+        ("... OOS recall", fmt(ev.get("oos.clinc_oos_recall_at_config_threshold"), "%"), ""),
+        ("Training time on 15,000 messages", fmt(ev.get("oos.clinc_train_seconds"), "s"), ""),
+        (
+            "Parse time per message (in-process, p50 / p95)",
+            joined(ev, ("oos.clinc_parse_p50_ms", "oos.clinc_parse_p95_ms"), "ms"),
+            "",
+        ),
+    ]
+    lines += table(("metric", "Frontline", "CLINC150 paper (best)"), rows)
+    if clinc and not clinc.get("trained_this_run", True):
+        lines += [
+            "*The CLINC model was reused (config and data unchanged); the training time is "
+            "the one measured when it was trained.*",
+            "",
+        ]
+    variants = details.get("variants") or {}
+    if variants:
+        lines += ["Pipeline variants (same protocol):", ""]
+        lines += table(
+            ("config", "in-scope acc.", "OOS recall", "AUROC", "train", "parse p50"),
+            (
+                (
+                    name,
+                    fmt(ev.get(f"oos.{name}.clinc_inscope_accuracy"), "%"),
+                    fmt(ev.get(f"oos.{name}.clinc_oos_recall"), "%"),
+                    fmt(ev.get(f"oos.{name}.clinc_auroc")),
+                    fmt(ev.get(f"oos.{name}.clinc_train_seconds"), "s"),
+                    fmt(ev.get(f"oos.{name}.clinc_parse_p50_ms"), "ms"),
+                )
+                for name in sorted(variants)
+            ),
+        )
+    if "clinc_curve" in images:
+        lines += [f"![in-scope accuracy and OOS recall by threshold]({images['clinc_curve']})", ""]
+    return lines
+
+
+def scenarios_part(ev: Results) -> list[str]:
+    details = ev.section("scenarios").get("details", {})
+    lines = ["## Conversation scenarios", ""]
+    lines += [
+        "**Method.** Every scripted conversation of `tests/scenarios/*.yml` is played through the "
+        "real action server and Rasa server over the widget's socket.io channel, a new "
+        "conversation each (`tests/perf/eval_scenarios.py`, format in `tests/perf/scenarios.py`). "
+        "The customer answers what the bot asks for (email, order number, the code mailed to the "
+        "demo outbox) from the scenario's `answers`. Outcome: *escalated* if the run database's "
+        "`escalations` table has a row for the conversation (first row: queue, tier); else the "
+        "outcome the Tier 1 flows recorded in `conversation_outcomes`; else "
+        "*self_service_article* if the bot linked a help-center article; else *none*. "
+        "Containment = routine cases (expected `resolved_by_bot` or `self_service_article`) "
+        "ending in either; correct-queue rate = escalation cases whose first escalation went to "
+        "the expected queue (a missed escalation counts as wrong); wrong answers = escalation "
+        "cases the bot closed itself; turns = customer messages until the outcome appeared.",
+        "",
+    ]
+    rows = [
+        (
+            "Scenarios (routine / escalation)",
+            f"{fmt(ev.get('scenarios.count'), 'int')} "
+            f"({fmt(ev.get('scenarios.routine_count'), 'int')} / "
+            f"{fmt(ev.get('scenarios.escalation_count'), 'int')})",
+        ),
+        ("Containment of routine cases", fmt(ev.get("scenarios.containment"), "%")),
+        ("Correct-queue rate of escalations", fmt(ev.get("scenarios.correct_queue_rate"), "%")),
+        ("Correct tier", fmt(ev.get("scenarios.correct_tier_rate"), "%")),
+        ("Escalation cases handed off at all", fmt(ev.get("scenarios.escalation_recall"), "%")),
+        (
+            "Wrong answers (answered instead of handing off)",
+            fmt(ev.get("scenarios.wrong_answers"), "int"),
+        ),
+        ("Routine cases escalated", fmt(ev.get("scenarios.unneeded_escalations"), "int")),
+        ("Expected outcome reached", fmt(ev.get("scenarios.outcome_match_rate"), "%")),
+        (
+            "Average turns to resolution (contained cases)",
+            fmt(ev.get("scenarios.avg_turns_to_resolution")),
+        ),
+        ("Average turns to handoff", fmt(ev.get("scenarios.avg_turns_to_handoff"))),
+        (
+            "Fallback replies per conversation",
+            fmt(ev.get("scenarios.fallback_turns_per_conversation")),
+        ),
+        ("Turn latency p50 (whole reply)", fmt(ev.get("scenarios.turn_p50_ms"), "ms")),
+        ("Conversations that failed to run", fmt(ev.get("scenarios.errors"), "int")),
+    ]
+    lines += table(("metric", "value"), rows)
+    if details.get("observed"):
+        lines += table(("observed outcome", "conversations"), sorted(details["observed"].items()))
+    if details.get("queues"):
+        lines += table(
+            ("expected queue -> first escalation", "conversations"),
+            sorted(details["queues"].items()),
+        )
+    results = details.get("results") or []
+    by_file: dict[str, list[dict[str, Any]]] = {}
+    for result in results:
+        by_file.setdefault(result["file"], []).append(result)
+    if by_file:
+        lines += table(
+            ("file", "scenarios", "expected outcome reached"),
+            (
+                (
+                    name,
+                    len(items),
+                    sum(
+                        r["observed"] == r["expected"]
+                        and (r["expected"] != "escalated" or r["queue"] == r["expected_queue"])
+                        for r in items
+                    ),
+                )
+                for name, items in sorted(by_file.items())
+            ),
+        )
+        missed = [
+            r
+            for r in results
+            if r["observed"] != r["expected"]
+            or (r["expected"] == "escalated" and r["queue"] != r["expected_queue"])
+        ]
+        if missed:
+            lines += [
+                "<details><summary>Scenarios not reaching their expected outcome</summary>",
+                "",
+            ]
+            lines += table(
+                ("scenario", "expected", "observed", "intents the bot saw"),
+                (
+                    (
+                        r["id"],
+                        f"{r['expected']} {r['expected_queue'] or ''}".strip(),
+                        f"{r['observed']} {r['queue'] or ''}".strip()
+                        + (" (error)" if r["error"] else ""),
+                        ", ".join(r["intents"][:4]),
+                    )
+                    for r in missed
+                ),
+            )
+            lines += ["</details>", ""]
+    return lines
+
+
+def retrieval_part(ev: Results) -> list[str]:
+    lines = ["## Knowledge-base retrieval", ""]
+    lines += [
+        "**Method.** Run by the `kb_index` package's own tools (`tests/perf/eval_retrieval.py`): "
+        "`python -m kb_index.doc2dial` on the doc2dial validation set, and `kb eval` on the "
+        "held-out Brightwave questions (`data/eval/kb_heldout.jsonl`, answerable ones) against "
+        "an index of `data/kb` refreshed for the run.",
+        "",
+    ]
+    values = sorted((k, v) for k, v in ev.flat.items() if k.startswith("retrieval."))
+    if values:
+        lines += table(("metric", "value"), ((k, fmt(float(v))) for k, v in values))
+    else:
+        lines += ["*No retrieval figures in this run (see skipped above).*", ""]
+    return lines
+
+
+def bench_part(be: Results, images: dict[str, str]) -> list[str]:
+    details = be.section("bench").get("details", {})
+    levels = details.get("levels", {})
+    channels = details.get("channels", [])
+    lines = ["## Speed", ""]
+    lines += [
+        "**Method.** `tests/perf/bench_latency.py` starts Frontline (action server, Rasa, handoff "
+        "service with a local imitation of Slack) and Rasa's `rasa init` sample bot "
+        "(`tests/perf/baseline_bot`, DIET + TED, no action server) on the same engine "
+        "environment, then for each channel and number of concurrent customers runs the load "
+        "generator (`tests/perf/loadgen.py`, its own process) against Frontline and then the "
+        f"baseline, {details.get('level_seconds', '?')} s each (first 2 s not counted). Customers "
+        "are closed loops without think time: throughput is the saturation rate. Latency is "
+        "until the whole reply: on the socket channel until the acknowledgement that follows "
+        "every bot message (both bots serve it with `bot/channel.py`), on REST until the HTTP "
+        "response. Frontline's conversation: `hi` (greeting, a custom action), a help-center "
+        "question (kb), `I want to check on my order` (form_start), an email and an order "
+        "number (form_step), `thanks` (smalltalk, a response template), asking for a person "
+        "(escalation), then a new conversation. The baseline's: hello, I am feeling sad, yes, "
+        "bye. Both bots run on the same 2 cores as the load generator. With many customers "
+        "each one completes only a few messages per level, so later kinds of the conversation "
+        "can be missing (n/a); the *all* rows hold every message.",
+        "",
+    ]
+    rows = [
+        (
+            "KB answer p50 / p95 / p99 (1 customer)",
+            " / ".join(fmt(be.get(f"latency.kb_{p}_ms"), "ms") for p in ("p50", "p95", "p99")),
+        ),
+        (
+            "Baseline p50 / p95 / p99 (1 customer)",
+            " / ".join(
+                fmt(be.get(f"latency.baseline_{p}_ms"), "ms") for p in ("p50", "p95", "p99")
+            ),
+        ),
+        (
+            "KB p50 / baseline p50 (target <= 1.2x)",
+            fmt(be.get("latency.kb_p50_ratio_vs_baseline"), "x"),
+        ),
+        (
+            "Throughput, 10 customers",
+            rate({"messages_per_second": be.get("throughput.c10_msgs_per_s")}),
+        ),
+        (
+            "Baseline throughput, 10 customers",
+            rate({"messages_per_second": be.get("throughput.baseline_c10_msgs_per_s")}),
+        ),
+        ("Throughput ratio (target >= 2x)", fmt(be.get("throughput.c10_ratio_vs_baseline"), "x")),
+        (
+            "Handoff: escalation -> Slack card p50 / p95",
+            joined(be, ("handoff.post_p50_ms", "handoff.post_p95_ms"), "ms"),
+        ),
+        (
+            "Handoff: agent reply -> widget p50 / p95",
+            joined(be, ("handoff.relay_p50_ms", "handoff.relay_p95_ms"), "ms"),
+        ),
+    ]
+    if "rest" in channels:
+        rows.append(
+            (
+                "Over REST: KB p50 / baseline p50 (1 customer)",
+                f"{fmt(be.get('latency.kb_rest_p50_ms'), 'ms')} / "
+                f"{fmt(be.get('latency.baseline_rest_p50_ms'), 'ms')}",
+            )
+        )
+    lines += table(("headline (socket channel)", "value"), rows)
+    for channel in channels:
+        counts = sorted({int(k.rsplit(".c", 1)[1]) for k in levels if f".{channel}.c" in k})
+        lines += [f"### Latency by concurrency, {channel} channel", ""]
+        header = ["message kind", *[f"{n} concurrent: p50 / p95 / p99" for n in counts]]
+        kinds = sorted(
+            {
+                kind
+                for n in counts
+                for kind in levels.get(f"frontline.{channel}.c{n}", {}).get("kinds", {})
+            }
+        )
+        body = []
+        for kind in kinds:
+            cells = []
+            for n in counts:
+                s = levels.get(f"frontline.{channel}.c{n}", {}).get("kinds", {}).get(kind)
+                cells.append(
+                    " / ".join(fmt(s[f"{p}_ms"], "ms") for p in ("p50", "p95", "p99"))
+                    if s
+                    else "n/a"
+                )
+            body.append([f"Frontline {kind}", *cells])
+        cells = []
+        for n in counts:
+            s = levels.get(f"frontline.{channel}.c{n}", {}).get("all")
+            cells.append(
+                " / ".join(fmt(s[f"{p}_ms"], "ms") for p in ("p50", "p95", "p99")) if s else "n/a"
+            )
+        body.append(["Frontline (all)", *cells])
+        cells = []
+        for n in counts:
+            s = levels.get(f"baseline.{channel}.c{n}", {}).get("all")
+            cells.append(
+                " / ".join(fmt(s[f"{p}_ms"], "ms") for p in ("p50", "p95", "p99")) if s else "n/a"
+            )
+        body.append(["baseline (all)", *cells])
+        body.append(
+            [
+                "Frontline throughput",
+                *[rate(levels.get(f"frontline.{channel}.c{n}")) for n in counts],
+            ]
+        )
+        body.append(
+            [
+                "baseline throughput",
+                *[rate(levels.get(f"baseline.{channel}.c{n}")) for n in counts],
+            ]
+        )
+        body.append(
+            [
+                "Frontline errors",
+                *[
+                    str(levels.get(f"frontline.{channel}.c{n}", {}).get("errors", "n/a"))
+                    for n in counts
+                ],
+            ]
+        )
+        body.append(
+            [
+                "baseline errors",
+                *[
+                    str(levels.get(f"baseline.{channel}.c{n}", {}).get("errors", "n/a"))
+                    for n in counts
+                ],
+            ]
+        )
+        lines += table(header, body)
+        key = f"latency_{channel}"
+        if key in images:
+            lines += [f"![latency vs concurrency, {channel}]({images[key]})", ""]
+    if "throughput" in images:
+        lines += [f"![throughput vs concurrency]({images['throughput']})", ""]
+    one = levels.get(f"frontline.{channels[0]}.c1", {}) if channels else {}
+    if one.get("answers"):
+        lines += [
+            "What Frontline answered to each kind of message (1 customer, most common "
+            "first; `[type]` is a custom payload):",
+            "",
+        ]
+        lines += table(
+            ("kind", "answers (count)"),
+            (
+                (kind, "; ".join(f"{a} ({n})" for a, n in answers))
+                for kind, answers in one["answers"].items()
+            ),
+        )
+    startup = sorted(
+        (k.split(".", 1)[1], v) for k, v in be.flat.items() if k.startswith("startup.")
+    )
+    if startup:
+        lines += ["### Startup (until ready)", ""]
+        lines += table(
+            ("service", "seconds"), ((k.removesuffix("_s"), fmt(float(v), "s")) for k, v in startup)
+        )
+    memory = {k.split(".", 1)[1]: v for k, v in be.flat.items() if k.startswith("memory.")}
+    if memory:
+        names = sorted({k.rsplit("_", 2)[0] for k in memory})
+        lines += ["### Memory (RSS with child processes)", ""]
+        lines += table(
+            ("process", "at rest", "peak under load"),
+            (
+                (n, fmt(memory.get(f"{n}_rest_mb"), "mb"), fmt(memory.get(f"{n}_peak_mb"), "mb"))
+                for n in names
+            ),
+        )
+    return lines
+
+
+def datasets_part(settings: PerfSettings) -> list[str]:
+    lines = ["## External data sets", ""]
+    lines += [
+        "Used by path from `../shared/eval` for measuring only; nothing from them is in this "
+        "repository or trained into the product. Absent folders are skipped with a message.",
+        "",
+    ]
+    rows = []
+    for name, folder, license_name, use in DATASETS:
+        provenance = settings.dataset(folder) / "PROVENANCE.txt"
+        source = ""
+        if provenance.exists():
+            first = provenance.read_text(encoding="utf-8").splitlines()[:1]
+            source = first[0] if first else ""
+        rows.append((name, f"`{folder}/`", license_name, use, source))
+    lines += table(("data set", "folder", "license", "use", "provenance"), rows)
+    return lines
+
+
+def plots(ev: Results | None, be: Results | None) -> dict[str, str]:
+    """Draws the PNGs; returns name -> path relative to docs/."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        say("report: matplotlib is not installed; no plots")
+        return {}
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    made: dict[str, str] = {}
+
+    def save(fig: Any, name: str) -> None:
+        fig.tight_layout()
+        fig.savefig(IMAGES / f"{name}.png", dpi=110)
+        plt.close(fig)
+        made[name] = f"img/benchmarks/{name}.png"
+
+    if be is not None:
+        details = be.section("bench").get("details", {})
+        levels = details.get("levels", {})
+        for channel in details.get("channels", []):
+            counts = sorted({int(k.rsplit(".c", 1)[1]) for k in levels if f".{channel}.c" in k})
+            if not counts:
+                continue
+            fig, axis = plt.subplots(figsize=(7, 4.2))
+            kinds = sorted(
+                {
+                    k
+                    for n in counts
+                    for k in levels.get(f"frontline.{channel}.c{n}", {}).get("kinds", {})
+                }
+            )
+            for kind in kinds:
+                values = [
+                    levels.get(f"frontline.{channel}.c{n}", {})
+                    .get("kinds", {})
+                    .get(kind, {})
+                    .get("p50_ms")
+                    for n in counts
+                ]
+                axis.plot(counts, values, marker="o", label=f"Frontline {kind} p50")
+            for p, style in (("p50", "-"), ("p95", "--")):
+                values = [
+                    levels.get(f"frontline.{channel}.c{n}", {}).get("all", {}).get(f"{p}_ms")
+                    for n in counts
+                ]
+                axis.plot(counts, values, "r" + style, linewidth=2.5, label=f"Frontline all {p}")
+            for p, style in (("p50", "-"), ("p95", "--")):
+                values = [
+                    levels.get(f"baseline.{channel}.c{n}", {}).get("all", {}).get(f"{p}_ms")
+                    for n in counts
+                ]
+                axis.plot(counts, values, "k" + style, marker="s", label=f"rasa init baseline {p}")
+            axis.set(
+                xlabel="concurrent customers",
+                ylabel="ms per message",
+                xscale="log",
+                yscale="log",
+                title=f"Latency vs concurrency ({channel} channel)",
+            )
+            axis.set_xticks(counts, [str(n) for n in counts])
+            axis.legend(fontsize=7)
+            save(fig, f"latency_{channel}")
+        fig, axis = plt.subplots(figsize=(7, 4.2))
+        for channel in details.get("channels", []):
+            counts = sorted({int(k.rsplit(".c", 1)[1]) for k in levels if f".{channel}.c" in k})
+            for bot, style in (("frontline", "-"), ("baseline", "--")):
+                values = [
+                    levels.get(f"{bot}.{channel}.c{n}", {}).get("messages_per_second")
+                    for n in counts
+                ]
+                axis.plot(counts, values, style, marker="o", label=f"{bot} ({channel})")
+        axis.set(
+            xlabel="concurrent customers",
+            ylabel="messages per second",
+            xscale="log",
+            title="Throughput vs concurrency",
+        )
+        axis.legend(fontsize=7)
+        save(fig, "throughput")
+    if ev is not None:
+        cv = ev.section("intents").get("details", {}).get("cv")
+        if cv and cv.get("confusion"):
+            labels = sorted(cv["confusion"])
+            predicted = sorted({p for row in cv["confusion"].values() for p in row} - set(labels))
+            columns = labels + predicted
+            matrix = [[cv["confusion"][t].get(p, 0) for p in columns] for t in labels]
+            fig, axis = plt.subplots(figsize=(11, 9))
+            shown = [[math.log1p(v) for v in row] for row in matrix]
+            axis.imshow(shown, cmap="Blues", aspect="auto")
+            axis.set_xticks(range(len(columns)), columns, rotation=90, fontsize=6)
+            axis.set_yticks(range(len(labels)), labels, fontsize=6)
+            for i, row in enumerate(matrix):
+                for j, value in enumerate(row):
+                    if value:
+                        axis.text(
+                            j,
+                            i,
+                            str(value),
+                            ha="center",
+                            va="center",
+                            fontsize=4.5,
+                            color="white" if i == j else "black",
+                        )
+            axis.set(
+                xlabel="predicted",
+                ylabel="true intent",
+                title="Intent confusion matrix (cross-validation, log colour scale)",
+            )
+            save(fig, "cv_confusion")
+        curve = ev.section("oos").get("details", {}).get("clinc", {}).get("curve")
+        if curve:
+            fig, axis = plt.subplots(figsize=(6, 4))
+            xs = [point["threshold"] for point in curve]
+            axis.plot(xs, [point["inscope_accuracy"] for point in curve], label="in-scope accuracy")
+            axis.plot(xs, [point["oos_recall"] for point in curve], label="OOS recall")
+            chosen = ev.get("oos.clinc_threshold")
+            if chosen is not None:
+                axis.axvline(chosen, color="grey", linestyle=":", label="threshold chosen on val")
+            axis.set(
+                xlabel="confidence threshold", ylabel="test", title="CLINC150 test by threshold"
+            )
+            axis.legend(fontsize=8)
+            save(fig, "clinc_curve")
+    return made
+
+
+def render(settings: PerfSettings) -> str:
+    ev = read(settings.resolved(settings.eval_dir))
+    be = read(settings.resolved(settings.bench_dir))
+    images = plots(ev, be)
+    lines = [
+        "# Benchmarks",
+        "",
+        "<!-- Generated by `python -m tests.perf.report` (run by `make eval` and `make bench`) "
+        "from var/eval and var/bench. Do not edit by hand: every number comes from a run. -->",
+        "",
+        "Quality (`make eval`) and speed (`make bench`) of Frontline, measured by commands "
+        "anyone can run on their machine. Figures depend on the machine; the speed figures are "
+        "also given as ratios to Rasa's own sample bot measured in the same run.",
+        "",
+        "## Runs",
+        "",
+        "**make eval**",
+        "",
+        *run_info("eval", ev, ("intents", "oos", "scenarios", "retrieval")),
+        "**make bench**",
+        "",
+        *run_info("bench", be, ("bench",)),
+    ]
+    if ev is not None:
+        lines += intents_part(ev, images) + oos_part(ev, images) + scenarios_part(ev)
+        lines += retrieval_part(ev)
+    if be is not None:
+        lines += bench_part(be, images)
+    lines += datasets_part(settings)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = load_perf_settings()
+    DOC.write_text(render(settings), encoding="utf-8")
+    say(f"wrote {DOC}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
