@@ -10,14 +10,17 @@ from __future__ import annotations
 import getpass
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
+import sqlalchemy as sa
 
 from bot.database import create_engine, shown
 from bot.runtime import SettingsError, load_settings
 from handoff.db import upgrade
 from handoff.errors import HandoffError
+from handoff.report import build_report, format_report
 from handoff.routing import RoutingError, load_routing
 from handoff.service import Agent, HandoffService
 from handoff.settings import HandoffSettings
@@ -170,6 +173,46 @@ def transfer(escalation_id: str, tier: int, agent_name: str) -> None:
     """Pass the case to another tier's queue with its history."""
     new = _run(lambda: _service().transfer(escalation_id, tier, _agent(agent_name)))
     click.echo(f"transferred to tier {tier} as {new.id}")
+
+
+@main.command("report")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3660),
+    default=7,
+    show_default=True,
+    help="Length of the period, ending now (or at --until).",
+)
+@click.option(
+    "--until",
+    "until",
+    type=click.DateTime(),
+    default=None,
+    help="End of the period, UTC (default: now).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def report(days: int, until: datetime | None, as_json: bool) -> None:
+    """The support lead's numbers: containment, escalations per tier, time to
+    claim and resolve, CSAT, Tier 1 outcomes."""
+    from bot.stack import StackSettings  # the launcher's defaults for both databases
+
+    try:
+        stack = load_settings(StackSettings)
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+    end = until.replace(tzinfo=UTC) if until else datetime.now(UTC)
+    app = create_engine(stack.app_database_url)
+    tracker = create_engine(stack.rasa_tracker_store_url)
+    try:
+        result = build_report(app, tracker, end - timedelta(days=days), end)
+    except sa.exc.SQLAlchemyError as error:
+        raise click.ClickException(
+            f"database error: {error.__class__.__name__} ({shown(app)}, {shown(tracker)})"
+        ) from None
+    finally:
+        app.dispose()
+        tracker.dispose()
+    click.echo(json.dumps(result.as_json(), indent=2) if as_json else format_report(result))
 
 
 if __name__ == "__main__":
