@@ -10,8 +10,16 @@ from bot.runtime import env_name
 from bot.site import SiteSettings
 from bot.stack import ROOT, StackSettings
 from handoff.settings import HandoffSettings
+from kb_index.settings import KBSettings
 
-SETTINGS = (StackSettings, ActionSettings, HandoffSettings, SiteSettings, BackendSettings)
+SETTINGS = (
+    StackSettings,
+    ActionSettings,
+    HandoffSettings,
+    SiteSettings,
+    BackendSettings,
+    KBSettings,
+)
 
 
 def documented() -> set[str]:
