@@ -405,6 +405,97 @@ def retrieval_part(ev: Results) -> list[str]:
     return lines
 
 
+def kb_part(be: Results) -> list[str]:
+    """The knowledge base's own benchmark (``python -m kb_index.bench``)."""
+    lines = ["## Knowledge-base speed and scale", ""]
+    lines += [
+        "**Method.** `python -m kb_index.bench` (run by `make bench`): a full build of `data/kb` "
+        "into a temporary database and folder; `kb refresh` after one article changed; "
+        "edit-to-live = from the end of that refresh until a running `KnowledgeBase` (the action "
+        "server's reader, default poll interval) serves the new version. Query latency is one "
+        "question end to end (query embedding, dense and keyword search, fusion), single "
+        "thread; sizes beyond the shipped help center add synthetic passages around the real "
+        "ones. ANN recall@10 compares the approximate index (HNSW) with exact search, for the "
+        "real dev questions and for synthetic queries.",
+        "",
+    ]
+    sizes = sorted(
+        {
+            int(name.split("_")[1])
+            for name in be.flat
+            if name.startswith("kb.query_") and name.endswith("_p50_ms") and "search" not in name
+        }
+    )
+    if be.get("kb.build_s") is None and not sizes:
+        return [*lines, "*No knowledge-base figures in this run (see skipped above).*", ""]
+    lines += table(
+        ("metric", "value", "target"),
+        (
+            ("Build of the shipped help center: articles / passages", joined(
+                be, ("kb.build_articles", "kb.build_chunks"), "int"), ""),
+            ("Build time / throughput", f"{fmt(be.get('kb.build_s'), 's')} / "
+             f"{fmt(be.get('kb.build_chunks_per_s'))} passages/s", ""),
+            ("Refresh after one changed article", fmt(be.get("kb.refresh_one_article_s"), "s"), ""),
+            ("Edit-to-live (after the refresh / including it)", joined(
+                be, ("kb.edit_to_live_s", "kb.edit_to_live_total_s"), "s"), "<= 10 s"),
+        ),
+    )  # fmt: skip
+    rows = []
+    for size in sizes:
+        prefix = f"kb.query_{size}"
+        target = "p95 <= 20 ms" if size == 100_000 else ""
+        recall_target = ">= 0.95" if size >= 1_000_000 else ""
+        rows.append(
+            (
+                f"{size:,}",
+                joined(be, (f"{prefix}_p50_ms", f"{prefix}_p95_ms"), "ms") + (
+                    f" ({target})" if target else ""),
+                joined(be, (f"{prefix}_search_p50_ms", f"{prefix}_search_p95_ms"), "ms"),
+                "HNSW" if be.get(f"kb.index_{size}_kind_hnsw") else "exact",
+                fmt(be.get(f"kb.index_{size}_build_s"), "s"),
+                fmt(be.get(f"kb.rss_{size}_mb"), "mb"),
+                joined(be, (f"kb.ann_{size}_recall@10_questions",
+                            f"kb.ann_{size}_recall@10_synthetic"))
+                + (f" ({recall_target})" if recall_target else ""),
+            )
+        )  # fmt: skip
+    lines += table(
+        (
+            "passages",
+            "query p50 / p95",
+            "search only p50 / p95",
+            "index",
+            "index build",
+            "memory",
+            "ANN recall@10 questions / synthetic",
+        ),
+        rows,
+    )
+    sweep = sorted(
+        (
+            name
+            for name in be.flat
+            if name.startswith("kb.ann_") and "_recall@10_questions_ef" in name
+        ),
+        key=lambda name: (int(name.split("_")[1]), int(name.rsplit("_ef", 1)[1])),
+    )
+    if sweep:
+        lines += ["HNSW search depth (efSearch) against recall, real questions:", ""]
+        lines += table(
+            ("passages", "efSearch", "recall@10", "search ms"),
+            (
+                (
+                    f"{int(name.split('_')[1]):,}",
+                    name.rsplit("_ef", 1)[1],
+                    fmt(be.get(name)),
+                    fmt(be.get(name.replace("recall@10", "search_ms")), "ms"),
+                )
+                for name in sweep
+            ),
+        )
+    return lines
+
+
 def bench_part(be: Results, images: dict[str, str]) -> list[str]:
     details = be.section("bench").get("details", {})
     levels = details.get("levels", {})
@@ -754,7 +845,7 @@ def render(settings: PerfSettings) -> str:
         lines += intents_part(ev, images) + oos_part(ev, images) + scenarios_part(ev)
         lines += retrieval_part(ev)
     if be is not None:
-        lines += bench_part(be, images)
+        lines += bench_part(be, images) + kb_part(be)
     lines += datasets_part(settings)
     return "\n".join(lines).rstrip() + "\n"
 
