@@ -1,8 +1,9 @@
 """Frontline's customer channel: Rasa's socket.io channel, made safe to push to.
 
-Runs inside the Rasa engine (Python 3.10, ``rasa`` importable); nothing else of
-Frontline is imported here. Rasa loads it from ``bot/credentials.yml`` as
-``bot.channel.FrontlineChannel`` and mounts it under ``/webhooks/frontline/``.
+Runs inside the Rasa engine (Python 3.10, ``rasa`` importable); of Frontline it
+imports only ``bot.typed_secrets`` (standard library only). Rasa loads it from
+``bot/credentials.yml`` as ``bot.channel.FrontlineChannel`` and mounts it under
+``/webhooks/frontline/``.
 
 Why not the stock ``socketio`` channel:
 
@@ -15,6 +16,9 @@ Why not the stock ``socketio`` channel:
   that collides with another channel's conversation.
 * Messages are capped (``max_message_chars``) and flagged ``truncated`` instead
   of being fed whole to NLU; a client ``message_id`` makes resends idempotent.
+* A password the customer types is masked before Rasa sees the message (so it
+  is in no tracker event, transcript or log), and the message's metadata says
+  so (``password_masked``) for the bot to warn them: see ``bot.typed_secrets``.
 * The bot's message is emitted as one JSON object (``text``, ``buttons``,
   ``custom``...) so the widget renders exactly what the action produced.
 
@@ -50,6 +54,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
+
+from bot.typed_secrets import IDENTIFIER_SLOTS, MASKED_METADATA, Masked, mask_passwords
 
 logger = logging.getLogger(__name__)
 
@@ -295,6 +301,13 @@ class FrontlineChannel(InputChannel):
             metadata["truncated_from"] = len(text)
             text = text[: self.max_message_chars]
 
+        metadata.pop(MASKED_METADATA, None)  # only this channel sets it
+        masked = await self._mask_passwords(session_id, text)
+        if masked.masked:
+            text = masked.text
+            metadata[MASKED_METADATA] = True
+            logger.info("typed password masked", extra={"conversation_id": session_id})
+
         output = FrontlineOutput(sio, self.bot_message_evt)
         message = UserMessage(
             text, output, session_id, input_channel=self.name(), metadata=metadata
@@ -307,6 +320,27 @@ class FrontlineChannel(InputChannel):
             )
             await output.send_response(session_id, dict(TROUBLE_MESSAGE))
         return {"status": "accepted", "message_id": message_id}
+
+    async def _mask_passwords(self, session_id: str, text: str) -> Masked:
+        """``text`` with any password masked. A single password-like word counts
+        only where the bot asked for an identifier (a verification step)."""
+        masked = mask_passwords(text)
+        if masked.masked:
+            return masked
+        alone = mask_passwords(text, bare=True)
+        if alone.masked and await self._asks_for_identifier(session_id):
+            return alone
+        return masked
+
+    async def _asks_for_identifier(self, session_id: str) -> bool:
+        if self.agent is None or self.agent.tracker_store is None:
+            return False
+        tracker = await self.agent.tracker_store.retrieve(session_id)
+        return bool(
+            tracker is not None
+            and tracker.active_loop_name
+            and tracker.get_slot("requested_slot") in IDENTIFIER_SLOTS
+        )
 
     def _report_presence(self, session_id: str, present: bool) -> None:
         """Tells the handoff service, in the background, that the customer left

@@ -34,6 +34,8 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from bot.typed_secrets import MASK
+
 __all__ = [
     "CARD_MARKER",
     "CODE_MARKER",
@@ -47,7 +49,7 @@ __all__ = [
 
 CARD_MARKER = "[card number removed]"
 CODE_MARKER = "[one-time code removed]"
-PASSWORD_MARKER = "[password removed]"
+PASSWORD_MARKER = MASK  # what the channel replaces a typed password with
 SECRET_MARKER = "[secret removed]"
 _MARKERS = (CARD_MARKER, CODE_MARKER, PASSWORD_MARKER, SECRET_MARKER)
 

@@ -86,7 +86,8 @@ class ActionSendPasswordReset(FlowSubmit):
             locked = state.status is AccountStatus.LOCKED
             ctx.say(message(LOCKED if locked else SUSPENDED))
             ctx.set("handoff_reason", "tier2_topic")
-            return Completion(Outcome.ESCALATED, f"account_{state.status.value}", HANDOFF)
+            # action_handoff records the outcome (escalated).
+            return Completion(None, f"account_{state.status.value}", HANDOFF)
         if state.status is AccountStatus.PENDING_ACTIVATION:
             ctx.say(message(NOT_ACTIVATED, [ACTIVATION_BUTTON]))
             return Completion(Outcome.RESOLVED_BY_BOT, "account_not_activated")
