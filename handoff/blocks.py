@@ -103,18 +103,25 @@ class Customer:
     name: str | None = None
     email: str | None = None
     phone: str | None = None
+    # Where the customer asked to get the answer (left while the queue was
+    # closed): shown unmasked, the customer gave it for exactly this.
+    contact_email: str | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> Customer:
-        """From the escalation's ``customer`` JSON: ``verified``, ``name``, ``email``, ``phone``."""
+        """From the escalation's ``customer`` JSON: ``verified``, ``name``, ``email``,
+        ``phone``, ``contact_email``."""
         data = data or {}
         return cls(
             verified=bool(data.get("verified")),
             name=data.get("name") or None,
             email=data.get("email") or None,
             phone=data.get("phone") or None,
+            contact_email=data.get("contact_email") or None,
         )
 
+
+REPLY_BY_EMAIL = "Reply by email"
 
 # "posted" (in Slack, unclaimed) shows like "queued".
 State = Literal["queued", "posted", "claimed", "resolved", "transferred", "returned"]
@@ -166,7 +173,8 @@ def escalation_card(
     """The one message per escalation in its queue's channel.
 
     Header (priority, tier, category), customer (verified or not; contact
-    details masked unless verified), the summary, key facts as label/value rows,
+    details masked unless verified; the address the customer left for a reply
+    by email, unmasked), the summary, key facts as label/value rows,
     the status line and, while the case is open, the buttons: queued cases offer
     Claim and Escalate; claimed cases Escalate, Resolve and Return to bot; closed
     cases none. Every action carries ``escalation_id`` as its value (the
@@ -187,6 +195,8 @@ def escalation_card(
         rows.append(("Priority", f"{priority} ({'; '.join(priority_reasons)})"))
     if sla_minutes is not None:
         rows.append(("Claim within", _minutes(sla_minutes)))
+    if customer.contact_email:
+        rows.insert(1, (REPLY_BY_EMAIL, customer.contact_email))
     standard = len(rows)
     rows.extend(facts)
     if len(rows) > MAX_CARD_ROWS:
@@ -269,7 +279,9 @@ def _rows(rows: Sequence[tuple[str, str]], *, verified: bool) -> list[Block]:
     fields: list[Block] = []
     for label, value in rows:
         fields.append(mrkdwn(f"*{escape_mrkdwn(_truncate(label, CARD_LABEL_LIMIT))}*"))
-        fields.append(_plain(redact(value, verified=verified).strip() or "-", CARD_VALUE_LIMIT))
+        # The reply address is the customer's wish: not masked like other contact details.
+        shown = value if label == REPLY_BY_EMAIL else redact(value, verified=verified)
+        fields.append(_plain(shown.strip() or "-", CARD_VALUE_LIMIT))
     return [
         {"type": "section", "fields": fields[start : start + MAX_FIELDS]}
         for start in range(0, len(fields), MAX_FIELDS)

@@ -117,6 +117,9 @@ def show(escalation_id: str, as_json: bool) -> None:
         return
     click.echo(_line(escalation))
     click.echo(f"queue: {escalation.queue} ({escalation.team})")
+    contact = (escalation.customer or {}).get("contact_email")
+    if contact:
+        click.echo(f"reply by email: {contact}")
     click.echo(f"summary: {escalation.summary}")
     click.echo("transcript:")
     for turn in escalation.transcript:

@@ -203,6 +203,7 @@ class _PriorityModel(_Model):
 class _CategoryKeywordsModel(_Model):
     category: str
     words: list[str] = Field(min_length=1)
+    hand_over: bool = False
 
     _words = field_validator("words")(_check_words)
 
@@ -376,6 +377,14 @@ class PriorityRule:
 class _CategoryKeywords:
     category: str
     words: tuple[str, ...]
+    # The words show a request only a person can handle: the bot hands it over
+    # instead of trying self-service, and it goes to this category's queue
+    # whatever the bot understood.
+    hand_over: bool = False
+
+    def matches(self, text: str) -> bool:
+        pattern = _word_pattern(self.words)
+        return pattern is not None and pattern.search(text) is not None
 
 
 @dataclass(frozen=True)
@@ -453,12 +462,23 @@ class Routing:
     def _queue(self, queue: Queue | str) -> Queue:
         return self.queue(queue) if isinstance(queue, str) else queue
 
+    def triage(self, text: str) -> str | None:
+        """The category of the first ``hand_over`` keyword rule ``text`` matches:
+        a request that needs a person by its nature (a data-protection request,
+        a legal threat, a hacked account...); None if there is none."""
+        for rule in self.category_keywords:
+            if rule.hand_over and rule.matches(text):
+                return rule.category
+        return None
+
     def _refine(self, category: str, text: str) -> str:
+        needs_person = self.triage(text)
+        if needs_person is not None:
+            return needs_person
         if self.categories.get(category, self.default_queue) != self.default_queue:
             return category
         for rule in self.category_keywords:
-            pattern = _word_pattern(rule.words)
-            if pattern is not None and pattern.search(text):
+            if rule.matches(text):
                 return rule.category
         return category
 
@@ -679,7 +699,8 @@ def _build(model: _RoutingModel) -> Routing:
         default_queue=model.default_queue,
         categories=dict(model.categories),
         category_keywords=tuple(
-            _CategoryKeywords(rule.category, tuple(rule.words)) for rule in model.category_keywords
+            _CategoryKeywords(rule.category, tuple(rule.words), rule.hand_over)
+            for rule in model.category_keywords
         ),
         default_priority=model.priority.default,
         priority_rules=tuple(

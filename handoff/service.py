@@ -34,6 +34,7 @@ REASONS = {
     "kb_rejected": "the customer said the articles did not help",
     "form_failed": "the customer could not complete a form",
     "tier2_topic": "the request needs a person by its nature",
+    "triage": "the customer's words show a request only a person can handle",
     "backend_error": "a business system did not answer",
     "frustration": "the customer is frustrated",
 }
@@ -55,6 +56,8 @@ class Router(Protocol):
     def route(self, category: str, text: str, verified: bool, repeat_contact: bool) -> Any: ...
 
     def queue_for_tier(self, tier: int) -> Any: ...
+
+    def triage(self, text: str) -> str | None: ...
 
     def is_open(self, queue: str, now: datetime) -> tuple[bool, datetime | None]: ...
 
@@ -103,6 +106,7 @@ class Ticket:
     open_now: bool
     opens_at: datetime | None
     created: bool
+    category: str = ""  # as routed (triage may have refined the bot's)
 
 
 def customer_texts(transcript: list[dict[str, Any]]) -> list[str]:
@@ -176,7 +180,7 @@ class HandoffService:
             idempotency_key=request.idempotency_key,
             tier=route.tier,
             queue=route.queue,
-            category=request.category,
+            category=route.category,
             priority=route.priority,
             summary=summarize(request),
             transcript=request.transcript,
@@ -194,6 +198,9 @@ class HandoffService:
         )
         stored, created = self.store.add(escalation, jobs=first_jobs(escalation.id, now))
         open_now, opens_at = self.router.is_open(stored.queue, now)
+        if opens_at is not None:
+            # Told to the customer: in the team's time zone, not UTC.
+            opens_at = opens_at.astimezone(self.router.queue(stored.queue).schedule.timezone)
         logger.info(
             "escalation %s to %s (%s)",
             stored.id,
@@ -209,7 +216,13 @@ class HandoffService:
             open_now=open_now,
             opens_at=opens_at,
             created=created,
+            category=stored.category,
         )
+
+    def triage(self, text: str) -> str | None:
+        """The category of a request that needs a person by its nature (the
+        routing's ``hand_over`` keyword rules), or None: the bot may try."""
+        return self.router.triage(text)
 
     def customer_message(self, conversation_id: str, text: str, key: str) -> bool:
         """Relays a customer's message into the open escalation's thread.
@@ -229,6 +242,37 @@ class HandoffService:
             )
         )
         return True
+
+    def leave_contact_email(self, conversation_id: str, email: str) -> Escalation | None:
+        """Records the address a customer left for the answer while the queue
+        was closed (``customer["contact_email"]``) and updates the card.
+
+        None, and nothing recorded, if the conversation has no unclaimed
+        escalation or its queue is open now (an agent will answer in the chat)."""
+        escalation = self.store.open_for_conversation(conversation_id)
+        if escalation is None or escalation.status not in ("queued", "posted"):
+            return None
+        open_now, _ = self.router.is_open(escalation.queue, self.clock())
+        if open_now or (escalation.customer or {}).get("contact_email") == email:
+            return None
+        customer = {**(escalation.customer or {}), "contact_email": email}
+        try:
+            return self.store.update(
+                escalation.id,
+                {"customer": customer, "updated_at": self.clock()},
+                expect_status=("queued", "posted"),
+                jobs=[
+                    Job(
+                        escalation.id,
+                        UPDATE_CARD,
+                        {},
+                        f"{escalation.id}:card:contact:{email}",
+                        created_at=self.clock(),
+                    )
+                ],
+            )
+        except Conflict:  # claimed meanwhile: the agent answers in the chat
+            return None
 
     def customer_presence(self, conversation_id: str, present: bool) -> bool:
         """Tells the agent in the open escalation's thread that the customer

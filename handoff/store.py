@@ -278,7 +278,7 @@ class EscalationStore:
             result = connection.execute(
                 escalations.update()
                 .where(condition)
-                .values(**dict(changes), updated_at=changes.get("updated_at", now_utc()))
+                .values(**{"updated_at": now_utc(), **dict(changes)})
             )
             if result.rowcount == 1:
                 for job in jobs:

@@ -6,6 +6,13 @@ jobs of the same escalation, so a thread never shows messages out of order.
 Nothing is dropped while Slack or Rasa is down; a 4xx from Rasa (an unknown
 conversation) gives the job up and logs it.
 
+Each escalation's card is posted exactly once. Before ``chat.postMessage`` the
+job records that a post was attempted; the card carries the escalation id in
+its message metadata (the idempotency marker). If the worker died after Slack
+accepted a card but before the database recorded its ``ts``, the retry finds
+the card in the channel's recent history (``conversations.history`` with
+metadata) and adopts it instead of posting a second one.
+
 Without Slack credentials (the ``make run`` default) Slack jobs are marked
 ``skipped``: the escalation stays in the queue for the ``handoff`` terminal
 commands, and pushes to the customer still go out.
@@ -16,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +46,11 @@ from handoff.store import Escalation, EscalationStore, Job, now_utc
 
 logger = logging.getLogger(__name__)
 
+CARD_EVENT = "frontline_escalation"  # message metadata event_type of a card
+# How far back a retried card post looks for a card that already went out.
+HISTORY_PAGE_SIZE = 200
+HISTORY_PAGES = 5
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 BACKOFF_FIRST_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 300.0
 RASA_TIMEOUT_SECONDS = 10.0
@@ -220,22 +233,84 @@ class OutboxWorker:
         )
 
     async def _post_escalation(self, job: Job, escalation: Escalation) -> dict[str, Any]:
-        response = await self._slack(
-            "chat.postMessage",
-            channel=escalation.slack_channel,
-            metadata={
-                "event_type": "frontline_escalation",
-                "event_payload": {"escalation_id": escalation.id},
-            },
-            **self.card(escalation),
-        )
-        changes: dict[str, Any] = {
-            "slack_channel": response.get("channel", escalation.slack_channel),
-            "slack_ts": response["ts"],
-        }
+        posted: tuple[str, str] | None = None
+        if job.payload.get("attempted"):
+            # An earlier attempt may have reached Slack before it died.
+            posted = await self._find_card(escalation)
+        else:
+            await asyncio.to_thread(self.store.set_job_payload, job, {"attempted": True})
+        if posted is None:
+            response = await self._slack(
+                "chat.postMessage",
+                channel=escalation.slack_channel,
+                metadata={
+                    "event_type": CARD_EVENT,
+                    "event_payload": {"escalation_id": escalation.id},
+                },
+                **self.card(escalation),
+            )
+            posted = (str(response.get("channel") or escalation.slack_channel), response["ts"])
+        else:
+            logger.warning(
+                "card %s was already in Slack; not posted again",
+                escalation.id,
+                extra={"conversation_id": escalation.conversation_id},
+            )
+        changes: dict[str, Any] = {"slack_channel": posted[0], "slack_ts": posted[1]}
         if escalation.status == "queued":
             changes["status"] = "posted"
         return changes
+
+    async def _find_card(self, escalation: Escalation) -> tuple[str, str] | None:
+        """``(channel id, ts)`` of the escalation's card if Slack already has it:
+        the channel's latest top-level messages, by their metadata."""
+        if not escalation.slack_channel:
+            return None
+        channel = await self._channel_id(escalation.slack_channel)
+        if channel is None:
+            return None
+        cursor = ""
+        for _ in range(HISTORY_PAGES):
+            page = await self._slack(
+                "conversations.history",
+                channel=channel,
+                limit=HISTORY_PAGE_SIZE,
+                include_all_metadata=True,
+                **({"cursor": cursor} if cursor else {}),
+            )
+            for message in page.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if (
+                    metadata.get("event_type") == CARD_EVENT
+                    and payload.get("escalation_id") == escalation.id
+                ):
+                    return channel, str(message["ts"])
+            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                break
+        return None
+
+    async def _channel_id(self, channel: str) -> str | None:
+        """The id of a channel given by id or ``#name`` (history needs the id)."""
+        if _CHANNEL_ID.match(channel):
+            return channel
+        name = channel.removeprefix("#")
+        cursor = ""
+        while True:
+            page = await self._slack(
+                "conversations.list",
+                types="public_channel,private_channel",
+                exclude_archived=True,
+                limit=1000,
+                **({"cursor": cursor} if cursor else {}),
+            )
+            for found in page.get("channels") or []:
+                if found.get("name") == name:
+                    return str(found["id"])
+            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                return None
 
     async def _post_transcript(self, job: Job, escalation: Escalation) -> None:
         if escalation.slack_ts is None:

@@ -7,9 +7,11 @@ HTTP 200 with ``{"ok": false, "error": ...}`` for API errors, and keeps state:
 posted messages and thread replies (with increasing ``ts``), updates, reactions,
 channel members and users.
 
-Methods: auth.test, chat.postMessage, chat.postEphemeral, chat.update,
-chat.getPermalink, conversations.info, conversations.list,
-conversations.members (paginated), users.info, reactions.add. Anything else
+Methods: auth.test, chat.postMessage (keeps message ``metadata``),
+chat.postEphemeral, chat.update, chat.getPermalink, conversations.info,
+conversations.list, conversations.history (by channel id, newest first,
+``include_all_metadata``, paginated), conversations.members (paginated),
+users.info, reactions.add. Anything else
 answers ``unknown_method``. chat.postMessage and chat.update enforce Slack's block
 limits (``invalid_blocks``, ``msg_blocks_too_long``).
 
@@ -390,6 +392,8 @@ class MockSlack:
             message["blocks"] = args["blocks"]
         if args.get("thread_ts"):
             message["thread_ts"] = str(args["thread_ts"])
+        if isinstance(args.get("metadata"), dict):
+            message["metadata"] = args["metadata"]
         self._messages[(channel, ts)] = message
         self._order.append((channel, ts))
         return {"channel": channel, "ts": ts, "message": dict(message)}
@@ -450,6 +454,41 @@ class MockSlack:
         ]
         return {"channels": wanted, "response_metadata": {"next_cursor": ""}}
 
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Top-level messages of a channel, newest first, between ``oldest`` and
+        ``latest``; message metadata only with ``include_all_metadata``. Like
+        Slack, the channel must be an id (a ``#name`` is not found)."""
+        channel_id = str(args.get("channel") or "")
+        if channel_id not in self._channels:
+            raise _ApiError("channel_not_found")
+        oldest = float(args.get("oldest") or 0)
+        latest = float(args.get("latest") or "inf")
+        with_metadata = str(args.get("include_all_metadata") or "").lower() in ("1", "true")
+        found = [
+            self._messages[key]
+            for key in reversed(self._order)
+            if key[0] == channel_id
+            and self._messages[key].get("thread_ts", key[1]) == key[1]
+            and oldest <= float(key[1]) <= latest
+        ]
+        limit = int(args.get("limit") or 100)
+        cursor = str(args.get("cursor") or "")
+        try:
+            start = int(base64.b64decode(cursor).decode().removeprefix("offset:")) if cursor else 0
+        except ValueError:
+            raise _ApiError("invalid_cursor") from None
+        page = [
+            {k: v for k, v in m.items() if k != "metadata" or with_metadata}
+            for m in found[start : start + limit]
+        ]
+        more = start + limit < len(found)
+        next_cursor = base64.b64encode(f"offset:{start + limit}".encode()).decode() if more else ""
+        return {
+            "messages": json.loads(json.dumps(page)),
+            "has_more": more,
+            "response_metadata": {"next_cursor": next_cursor},
+        }
+
     def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
         members = self._known_channel(args)["members"]
         limit = int(args.get("limit") or 100)
@@ -489,6 +528,7 @@ _METHODS = {
     "chat.update": MockSlack._update,
     "chat.getPermalink": MockSlack._permalink,
     "conversations.info": MockSlack._conversations_info,
+    "conversations.history": MockSlack._conversations_history,
     "conversations.list": MockSlack._conversations_list,
     "conversations.members": MockSlack._conversations_members,
     "users.info": MockSlack._users_info,

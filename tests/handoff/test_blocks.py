@@ -182,6 +182,22 @@ def test_a_posted_card_looks_queued_and_customers_come_from_the_stored_json() ->
     assert Customer.from_dict(None) == Customer(verified=False)
 
 
+def test_an_email_left_for_the_reply_is_shown_unmasked_below_the_customer() -> None:
+    stored = {"verified": False, "name": "Jane", "contact_email": "jane.reply@example.com"}
+    message = card(customer=Customer.from_dict(stored))
+    assert message["blocks"][2] == {
+        "type": "section",
+        "fields": [
+            md("*Customer*"),
+            plain("⚠️ Not verified · Jane"),
+            md("*Reply by email*"),
+            plain("jane.reply@example.com"),
+            md("*Queue*"),
+            plain("Billing · Tier 2"),
+        ],
+    }
+
+
 @pytest.mark.parametrize(
     ("status", "line"),
     [

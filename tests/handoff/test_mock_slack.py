@@ -230,6 +230,47 @@ def test_members_are_paginated_like_slack(slack_api: MockSlack) -> None:
     ]
 
 
+def test_history_lists_top_level_messages_newest_first_with_metadata_on_request(
+    slack_api: MockSlack,
+) -> None:
+    slack_api.add_channel("C0TIER2", "support-tier2")
+    web = client(slack_api)
+    marker = {"event_type": "frontline_escalation", "event_payload": {"escalation_id": "e1"}}
+    first = web.chat_postMessage(channel="C0TIER2", text="Case 1", metadata=marker)
+    web.chat_postMessage(channel="C0TIER2", text="Transcript", thread_ts=first["ts"])
+    web.chat_postMessage(channel="C0OTHER", text="Elsewhere")
+    second = web.chat_postMessage(channel="C0TIER2", text="Case 2")
+    plain = web.conversations_history(channel="C0TIER2")
+    pages = [
+        page["messages"]
+        for page in web.conversations_history(channel="C0TIER2", include_all_metadata=True, limit=1)
+    ]
+    base = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID}
+    assert plain.data == {
+        "ok": True,
+        "messages": [
+            {**base, "text": "Case 2", "ts": second["ts"]},
+            {**base, "text": "Case 1", "ts": first["ts"]},
+        ],
+        "has_more": False,
+        "response_metadata": {"next_cursor": ""},
+    }
+    assert pages == [
+        [{**base, "text": "Case 2", "ts": second["ts"]}],
+        [{**base, "text": "Case 1", "ts": first["ts"], "metadata": marker}],
+    ]
+    assert web.conversations_history(channel="C0TIER2", oldest=second["ts"])["messages"] == [
+        {**base, "text": "Case 2", "ts": second["ts"]}
+    ]
+
+
+def test_history_needs_a_channel_id_like_slack(slack_api: MockSlack) -> None:
+    slack_api.add_channel("C0TIER2", "support-tier2")
+    with pytest.raises(SlackApiError) as error:
+        client(slack_api).conversations_history(channel="#support-tier2")
+    assert error.value.response.data == {"ok": False, "error": "channel_not_found"}
+
+
 def test_channel_info_and_list(slack_api: MockSlack) -> None:
     slack_api.add_channel("C0TIER2", "support-tier2", members=["U1"])
     slack_api.add_channel("G0LEADS", "support-leads", members=["U1", "U2"], private=True)
@@ -465,6 +506,8 @@ SCOPES = {
     "chat.update": "chat:write",
     "conversations.members": "channels:read",
     "conversations.info": "channels:read",
+    "conversations.list": "channels:read",
+    "conversations.history": "channels:history",
     "users.info": "users:read",
     "reactions.add": "reactions:write",
 }

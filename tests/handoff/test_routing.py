@@ -197,8 +197,8 @@ def test_words_reveal_the_category_of_a_generic_request(routing: Routing) -> Non
     unknown = routing.route(
         "something_new", "Which model should I buy? recommend one", False, False
     )
-    # A specific category is kept even when the words would suggest another.
-    damaged = routing.route("damaged_item", "GDPR aside, it arrived cracked", False, False)
+    # A specific category is kept when only a refining rule's words match.
+    damaged = routing.route("damaged_item", "refund me, it arrived cracked", False, False)
     assert [
         (r.category, r.queue, r.tier, r.priority) for r in (gdpr, lawyer, unknown, damaged)
     ] == [
@@ -207,6 +207,55 @@ def test_words_reveal_the_category_of_a_generic_request(routing: Routing) -> Non
         ("product_consultation", "tier3-product", 3, "P3"),
         ("damaged_item", "tier2-technical", 2, "P3"),
     ]
+
+
+def test_requests_only_a_person_can_handle_win_over_what_the_bot_understood(
+    routing: Routing,
+) -> None:
+    routed = [
+        routing.route(category, text, False, False)
+        for category, text in (
+            ("delete_account", "I invoke my right to be forgotten, erase my data"),
+            ("refund_status", "no refund yet? I'm taking you to small claims court"),
+            ("account_activation", "I think I've been hacked, someone changed my email"),
+            ("compatibility", "which one should i buy, pulse 2 or pulse lite?"),
+            ("refund_status", "my sleep data hasn't synced for a week"),
+            ("troubleshooting", "the battery looks swollen"),
+        )
+    ]
+    assert [(r.category, r.queue) for r in routed] == [
+        ("data_protection_request", "tier4-specialists"),
+        ("legal_request", "tier4-specialists"),
+        ("account_recovery", "tier2-accounts"),
+        ("product_consultation", "tier3-product"),
+        ("technical_investigation", "tier2-technical"),
+        ("damaged_item", "tier2-technical"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        (
+            "Under the GDPR I request a copy of all personal data you hold",
+            "data_protection_request",
+        ),
+        ("My lawyer will contact you", "legal_request"),
+        ("I lost my phone with the 2-step verification app", "account_recovery"),
+        ("does the cam outdoor support RTSP for my synology NAS?", "product_consultation"),
+        ("it got hot and the back is bulging", "damaged_item"),
+        # Routine requests and how-tos stay with the bot.
+        ("I forgot my password and I'm locked out", None),
+        ("how do I turn on 2-step verification?", None),
+        ("where is my refund for BW-104233", None),
+        ("my watch arrived cracked", None),
+        ("the app logs me out all the time", None),
+    ],
+)
+def test_triage_names_requests_only_a_person_can_handle(
+    routing: Routing, text: str, category: str | None
+) -> None:
+    assert routing.triage(text) == category
 
 
 def test_queues_by_name_and_by_tier(routing: Routing) -> None:

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 
+from handoff.blocks import transcript_messages
 from handoff.db import create_engine, upgrade
 from handoff.routing import load_routing
 from handoff.server import slack_client
 from handoff.service import EscalationRequest, HandoffService
 from handoff.settings import HandoffSettings
-from handoff.store import EscalationStore
+from handoff.store import EscalationStore, Job
 from handoff.worker import OutboxWorker, RasaClient
 from tests.handoff.mock_slack import MockSlack
 
@@ -253,3 +255,68 @@ async def test_a_claimed_escalation_gets_no_reminder(
     service.claim(escalation_id, Agent("U0ALEX", "Alex"))
     clock.advance(10 * 3600)
     assert service.check_sla() == 0
+
+
+class Crash(Exception):
+    """The process dies (here: right after Slack accepted the card)."""
+
+
+class CrashingStore(EscalationStore):
+    """Dies when it would record that the card was posted."""
+
+    def job_done(self, job: Job, now: datetime, escalation_changes: Any = None) -> None:
+        if job.kind == "slack.post_escalation":
+            raise Crash(job.kind)
+        super().job_done(job, now, escalation_changes)
+
+
+async def test_a_card_posted_just_before_a_crash_is_found_not_posted_again(
+    database_url: str, slack: MockSlack, clock: Clock
+) -> None:
+    engine = create_engine(database_url)
+    upgrade(engine)
+    [escalation_id] = open_escalations(EscalationStore(engine), clock, 1)
+    with pytest.raises(Crash):
+        await worker_for(CrashingStore(engine), slack, clock).run_once()
+    [card] = slack.messages(TECH)
+    # Slack has the card; the database does not know its ts.
+    assert EscalationStore(engine).get(escalation_id).slack_ts is None
+
+    restarted = EscalationStore(engine)
+    await deliver_all(worker_for(restarted, slack, clock), clock)
+    assert top_level_posts(slack) == [escalation_id]
+    assert (restarted.get(escalation_id).slack_ts, restarted.get(escalation_id).status) == (
+        card["ts"],
+        "posted",
+    )
+    stored = restarted.get(escalation_id)
+    transcript = transcript_messages(stored.transcript, verified=False)
+    assert [m["text"] for m in slack.replies(TECH, card["ts"])] == [
+        m["text"] for m in transcript
+    ]  # the transcript went into the thread of the one card
+    lookups = [
+        (c.method, c.args.get("channel"), c.args.get("types"))
+        for c in slack.calls
+        if c.method.startswith("conversations.")
+    ]
+    assert lookups == [
+        ("conversations.list", None, "public_channel,private_channel"),
+        ("conversations.history", TECH, None),
+    ]
+    engine.dispose()
+
+
+async def test_a_card_that_never_reached_slack_is_posted_on_the_retry(
+    store: EscalationStore, slack: MockSlack, clock: Clock
+) -> None:
+    [escalation_id] = open_escalations(store, clock, 1)
+    slack.fail_next(503, method="chat.postMessage")
+    worker = worker_for(store, slack, clock)
+    await deliver_all(worker, clock)
+    assert top_level_posts(slack) == [escalation_id]
+    assert [c.method for c in slack.calls if "thread_ts" not in c.args][:4] == [
+        "chat.postMessage",  # 503: Slack did not take it
+        "conversations.list",
+        "conversations.history",  # not there: post it
+        "chat.postMessage",
+    ]
