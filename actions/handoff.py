@@ -1,7 +1,9 @@
 """Handing a conversation to a human queue, and what happens while one has it.
 
 ``action_handoff`` stores the escalation (the handoff service's durable queue
-delivers it to Slack) and tells the customer what happens next;
+delivers it to Slack), records the outcome ``escalated`` for the request's
+category (the one place that does: flows and rules only ask for the handoff)
+and tells the customer what happens next;
 ``action_forward_to_agent`` relays customer messages to the agent's thread;
 ``action_handoff_update`` tells the customer what the agents did;
 ``action_record_csat`` / ``action_record_csat_comment`` store the rating.
@@ -18,12 +20,19 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import deps
+from actions.backends import Outcome
+from actions.tier1.parsing import find_email
+from actions.tier1.turn import identity
 from actions.transcript import context, topic, transcript
 
 logger = logging.getLogger(__name__)
 
 TIER_TWO_TOPICS = frozenset({"damaged_item", "warranty_claim", "double_charge"})
+# Reasons a Tier 1 flow gives when it hands over: the flow's category is the
+# request's category then.
+FLOW_REASONS = frozenset({"form_failed", "backend_error", "tier2_topic"})
 TROUBLE = "Sorry, I couldn't reach our support team just now. Please try again in a few minutes."
+ASK_EMAIL = "If you'd like their answer by email as well, just type your email address here."
 
 
 def reason_for(tracker: Tracker) -> str:
@@ -43,12 +52,35 @@ def reason_for(tracker: Tracker) -> str:
     return "explicit_request"
 
 
+def request_category(tracker: Tracker) -> str:
+    """What the escalation is about: the flow that handed over (or offered the
+    person the customer accepted), else the customer's latest topic."""
+    flow = tracker.get_slot("flow_category")
+    if flow and tracker.get_slot("handoff_reason") in FLOW_REASONS:
+        return str(flow)
+    return topic(tracker.events)
+
+
+async def record_escalated(tracker: Tracker, category: str, reason: str) -> None:
+    """Stores the outcome ``escalated`` for ``category`` (as routed: triage may
+    have refined the bot's); a database problem is logged, never shown to the
+    customer."""
+    try:
+        await deps.get().outcomes.record(tracker.sender_id, category, Outcome.ESCALATED, reason)
+    except Exception:  # boundary: metrics must not break the handoff
+        logger.exception(
+            "escalated outcome not recorded", extra={"conversation_id": tracker.sender_id}
+        )
+
+
 def customer_identity(tracker: Tracker) -> dict[str, Any]:
-    """The verified identity the bot holds, if any (set by the Tier 1 flows)."""
-    email = tracker.get_slot("verified_email")
-    if not email:
+    """The identity the Tier 1 flows verified in this session, if any (Rasa
+    carries slots into a new session; an identity from an earlier one does
+    not count, see ``actions.tier1.turn.identity``)."""
+    verified = identity(tracker)
+    if verified is None:
         return {"verified": False}
-    return {"verified": True, "email": email, "name": tracker.get_slot("customer_name")}
+    return {"verified": True, "email": verified["email"], "name": verified["name"] or None}
 
 
 def queued_message(ticket: Any) -> dict[str, Any]:
@@ -64,7 +96,7 @@ def queued_message(ticket: Any) -> dict[str, Any]:
         text = (
             f"Our {ticket.team} is offline right now. Your request is saved and they will "
             f"pick it up when they're back ({opens}). You can keep writing here and they "
-            "will see it."
+            f"will see it. {ASK_EMAIL}"
         )
     return {
         "text": text,
@@ -89,10 +121,11 @@ class ActionHandoff(Action):
         from handoff import EscalationRequest
 
         count = int(tracker.get_slot("handoff_count") or 0) + 1
+        reason = reason_for(tracker)
         request = EscalationRequest(
             conversation_id=tracker.sender_id,
-            reason=reason_for(tracker),
-            category=topic(tracker.events),
+            reason=reason,
+            category=request_category(tracker),
             transcript=transcript(tracker.events),
             customer=customer_identity(tracker),
             context=context(tracker.events),
@@ -104,12 +137,17 @@ class ActionHandoff(Action):
             logger.exception("handoff failed", extra={"conversation_id": tracker.sender_id})
             dispatcher.utter_message(text=TROUBLE)
             return []
+        if ticket.created:  # not again when Rasa retries the action
+            await record_escalated(tracker, ticket.category or request.category, reason)
         dispatcher.utter_message(**queued_message(ticket))
         events: list[EventType] = [
             SlotSet("handoff_active", True),
             SlotSet("escalation_id", ticket.escalation_id),
             SlotSet("handoff_count", float(count)),
         ]
+        if tracker.get_slot("handoff_reason") is not None:
+            # Consumed: a reason left behind would mislabel a later handoff.
+            events.append(SlotSet("handoff_reason", None))
         if tracker.active_loop.get("name"):
             events.append(ActiveLoop(None))
         return events
@@ -127,14 +165,27 @@ class ActionForwardToAgent(Action):
         key = str(
             (message.get("metadata") or {}).get("message_id") or tracker.events[-1].get("timestamp")
         )
+        handoff = deps.get().handoff
         try:
             relayed = await asyncio.to_thread(
-                deps.get().handoff.customer_message, tracker.sender_id, text, key
+                handoff.customer_message, tracker.sender_id, text, key
             )
+            email = find_email(text) if relayed else None
+            left = None
+            if email is not None:
+                left = await asyncio.to_thread(
+                    handoff.leave_contact_email, tracker.sender_id, email
+                )
         except Exception:  # boundary
             logger.exception("relay to agent failed", extra={"conversation_id": tracker.sender_id})
             dispatcher.utter_message(text=TROUBLE)
             return []
+        if left:
+            # The queue is closed: confirm the address the answer will go to.
+            dispatcher.utter_message(
+                text=f"Thanks! Our {left.team} will also send their answer to {email}.",
+                json_message={"type": "contact_email_saved", "email": email},
+            )
         if relayed:
             return []
         # The escalation was closed while this slot said otherwise: back to the bot.
@@ -223,6 +274,20 @@ class ActionRecordCsat(Action):
         return [SlotSet("awaiting_csat_comment", True)]
 
 
+# Short replies with these intents decline the comment ("no", "no thanks", "bye").
+NO_COMMENT_INTENTS = frozenset({"deny", "stop", "thanks", "goodbye"})
+NO_COMMENT_MAX_WORDS = 3
+
+
+def is_comment(text: str, intent: str | None) -> bool:
+    """Whether the reply to "anything you'd like to add?" is a comment: any
+    text but a short no, thanks or goodbye ("Alex was quick and kind" is one,
+    whatever NLU makes of it)."""
+    if not text or text.startswith("/"):
+        return False
+    return intent not in NO_COMMENT_INTENTS or len(text.split()) > NO_COMMENT_MAX_WORDS
+
+
 class ActionRecordCsatComment(Action):
     def name(self) -> str:
         return "action_record_csat_comment"
@@ -232,7 +297,7 @@ class ActionRecordCsatComment(Action):
     ) -> list[EventType]:
         text = (tracker.latest_message.get("text") or "").strip()
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if text and intent not in ("deny", "stop", "thanks", "goodbye"):
+        if is_comment(text, intent):
             try:
                 await asyncio.to_thread(
                     deps.get().handoff.record_csat_comment, tracker.sender_id, text

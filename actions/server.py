@@ -24,12 +24,28 @@ ACTIONS_PACKAGE = "actions"
 
 
 def create_app(settings: ActionSettings) -> Sanic:
-    """The Sanic app with every action of the ``actions`` package registered."""
+    """The Sanic app with every action of the ``actions`` package registered.
+
+    When the server stops it releases the shared backends' connections
+    (database engine, HTTP client), if ``actions.deps`` was configured."""
     executor = ActionExecutor()
     executor.register_package(ACTIONS_PACKAGE)
     app = create_sdk_app(executor, cors_origins=None)
     app.ctx.settings = settings
+    app.register_listener(close_backends, "after_server_stop")
     return app
+
+
+async def close_backends(*_: object) -> None:
+    """Closes the backends of the configured ``Deps`` (a no-op without them)."""
+    try:
+        resources = deps.get()
+    except RuntimeError:
+        return
+    try:
+        await resources.backends.aclose()
+    except Exception:  # boundary: shutting down must go on
+        logger.exception("backends not closed cleanly")
 
 
 def _warm_up(kb: object) -> None:

@@ -18,6 +18,7 @@ from actions import deps as shared
 from actions.backends import BackendUnavailable, Outcome
 from actions.tier1.messages import Message
 from actions.tier1.turn import Turn, identity, turn_of
+from bot.typed_secrets import IDENTIFIER_SLOTS
 
 if TYPE_CHECKING:
     from actions.deps import Deps
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 MAX_FAILURES = 3
 REQUESTED_SLOT = "requested_slot"
-VERIFY_SLOTS = ("verify_email", "verify_order", "verify_code")
+VERIFY_SLOTS = IDENTIFIER_SLOTS  # where a customer may type a password by mistake
 # Slots any flow may own; a snapshot of an interrupted flow keeps them all.
 FLOW_SLOTS = (
     "order_number",
@@ -40,6 +41,8 @@ FLOW_SLOTS = (
 )
 OFFER_HUMAN = "action_offer_human"
 HANDOFF = "action_handoff"
+# handoff_reason of a request the routing's triage says only a person can handle.
+TRIAGE = "triage"
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 ``action_offer_human`` asks "shall I connect you with a person?" (why: the
 ``handoff_reason`` slot a flow set); rules send a yes to ``action_escalate``
-and a no to ``action_decline_human``. ``action_escalate`` records the outcome
-``escalated`` and runs ``action_handoff`` (handoff flow, issue 5).
+and a no to ``action_decline_human``. ``action_escalate`` runs
+``action_handoff`` (handoff flow, issue 5), which records the outcome
+``escalated``.
 """
 
 from __future__ import annotations
@@ -59,9 +60,7 @@ class ActionEscalate(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        ctx = context(tracker)
         reason = tracker.get_slot("handoff_reason") or "explicit_request"
-        await outcomes.record(ctx, category(tracker), Outcome.ESCALATED, str(reason))
         return [SlotSet("handoff_reason", reason), FollowupAction(HANDOFF)]
 
 

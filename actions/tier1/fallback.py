@@ -18,15 +18,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.backends import Outcome
 from actions.greet import TOPICS
-from actions.tier1 import outcomes, typed_secrets
-from actions.tier1.base import HANDOFF, context, utter
+from actions.tier1 import typed_secrets
+from actions.tier1.base import HANDOFF, TRIAGE, context, utter
 from actions.tier1.intents import INTENT_TITLES
 from actions.tier1.messages import Message, button, message
 from actions.tier1.parsing import has_words
 from actions.tier1.turn import Turn
-from actions.transcript import topic
+from actions.transcript import transcript
 
 FALLBACK_INTENT = "nlu_fallback"
 CLARIFY_ACTION = "action_clarify"
@@ -57,6 +56,9 @@ ENGLISH_ONLY = (
 )
 OTHER_LANGUAGE = "other_language"
 HANDING_OVER = "Sorry, I'm still not sure what you mean, so let me bring in a person."
+NEEDS_PERSON = (
+    "That's something a person from our support team should look at, so I'm passing you on."
+)
 
 
 class BadInput(StrEnum):
@@ -82,7 +84,7 @@ def interpretations(turn: Turn, count: int = 2) -> list[str]:
 
 
 def clarification(turn: Turn) -> Message:
-    kind = bad_input(turn.text)
+    kind = BadInput.PASSWORD if typed_secrets.typed_password(turn) else bad_input(turn.text)
     if kind is BadInput.PASSWORD:
         return message(typed_secrets.WARNING)
     if kind is BadInput.NO_WORDS:
@@ -115,6 +117,11 @@ def customer_turns(events: list[dict[str, Any]]) -> list[tuple[str | None, str |
     return turns
 
 
+def said_so_far(events: list[dict[str, Any]]) -> str:
+    """Everything the customer wrote in the conversation, joined."""
+    return " ".join(turn["text"] for turn in transcript(events) if turn["from"] == "customer")
+
+
 def second_in_a_row(events: list[dict[str, Any]]) -> bool:
     """Whether the customer's previous message was low-confidence too (and
     was answered with a clarification)."""
@@ -131,11 +138,15 @@ class ActionClarify(Action):
     ) -> list[EventType]:
         ctx = context(tracker)
         if second_in_a_row(ctx.events):
-            category = topic(ctx.events, default="unknown")
-            await outcomes.record(ctx, category, Outcome.ESCALATED, "low_confidence")
-            ctx.say(message(HANDING_OVER))
+            ctx.say(message(HANDING_OVER))  # action_handoff records the outcome
             utter(dispatcher, ctx.messages)
             return [SlotSet("handoff_reason", "low_confidence"), FollowupAction(HANDOFF)]
+        if ctx.deps.handoff.triage(said_so_far(ctx.events)):
+            # Unsure what this message means, but the conversation shows a
+            # request only a person can handle (a swollen battery, GDPR...).
+            ctx.say(message(NEEDS_PERSON))
+            utter(dispatcher, ctx.messages)
+            return [SlotSet("handoff_reason", TRIAGE), FollowupAction(HANDOFF)]
         ctx.say(clarification(ctx.turn))
         utter(dispatcher, ctx.messages)
         # A reason left from an earlier flow would mislabel a later handoff.

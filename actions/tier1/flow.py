@@ -19,7 +19,11 @@ Shared behaviour:
   snapshots);
 * ``MAX_FAILURES`` invalid answers end the form and its submit action offers a
   person (``handoff_reason`` ``form_failed``); a business system that does not
-  answer does the same with ``backend_error``.
+  answer does the same with ``backend_error``;
+* a request the routing's triage says only a person can handle (``hand_over``
+  keyword rules in ``handoff/routing.yml``: GDPR, legal threats, a hacked
+  account...) ends the form before it asks anything and hands over at once
+  (``handoff_reason`` ``triage``).
 """
 
 from __future__ import annotations
@@ -39,10 +43,12 @@ from actions.tier1.base import (
     FLOW_SLOTS,
     FLOWS,
     GAVE_UP,
+    HANDOFF,
     MAX_FAILURES,
     OFFER_HUMAN,
     REQUESTED_SLOT,
     SYSTEM_DOWN,
+    TRIAGE,
     VERIFY_SLOTS,
     Completion,
     Flow,
@@ -90,8 +96,13 @@ async def start(flow: Flow, ctx: FlowContext) -> None:
         ctx.clear(*IDENTITY_SLOTS)  # verified in an earlier session
     ctx.log("flow %s started", flow.form)
     if ctx.turn.intent in flow.triggers:
-        if typed_secrets.looks_like_password(ctx.turn.text):
+        if typed_secrets.typed_password(ctx.turn):
             ctx.say({"text": typed_secrets.WARNING})
+        if ctx.deps.handoff.triage(ctx.turn.text):
+            # A request only a person can handle (a data-protection request,
+            # a hacked account...), whatever it resembles: no self-service.
+            give_up(ctx, TRIAGE)
+            return
         await verification.prefill(flow, ctx)
         await flow.prefill(ctx)
 
@@ -105,7 +116,7 @@ async def answer(flow: Flow, slot: str, ctx: FlowContext) -> bool:
         return False
     failures = int(ctx.get("flow_failures") or 0)
     verifying = slot in VERIFY_SLOTS
-    if typed_secrets.looks_like_password(turn.text, bare=verifying):
+    if typed_secrets.typed_password(turn, bare=verifying):
         ctx.say({"text": typed_secrets.WARNING})
         verdict = Verdict.INVALID
     else:
@@ -207,7 +218,8 @@ async def finish(flow: Flow, ctx: FlowContext, complete: Complete) -> list[Event
     """Runs ``complete`` (unless the form gave up), records the outcome, clears
     the flow's slots, then runs the followup or resumes an interrupted flow."""
     if ctx.get("flow_failed"):
-        done = Completion(None, followup=OFFER_HUMAN)
+        direct = ctx.get("handoff_reason") == TRIAGE
+        done = Completion(None, followup=HANDOFF if direct else OFFER_HUMAN)
     else:
         try:
             done = await complete(ctx)

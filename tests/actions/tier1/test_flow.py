@@ -6,6 +6,7 @@ from __future__ import annotations
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 
 from actions.backends import Outcome
+from actions.tier1.account import ActionDeleteAccount, ValidateDeleteAccountForm
 from actions.tier1.compatibility import ActionCompatibility, ValidateCompatibilityForm
 from actions.tier1.escalation import ActionDeclineHuman, ActionEscalate, ActionOfferHuman
 from actions.tier1.orders import ValidateOrderStatusForm
@@ -154,8 +155,7 @@ async def test_the_offered_person_is_escalated_or_declined_with_its_outcome(env:
         [SlotSet("handoff_reason", None)],
         [{"text": "OK. Is there anything else I can help you with?"}],
     )
-    assert await outcomes(env) == [
-        ("password_reset", Outcome.ESCALATED, "form_failed"),
+    assert await outcomes(env) == [  # action_handoff records "escalated"
         ("password_reset", Outcome.ABANDONED, "declined:form_failed"),
     ]
 
@@ -166,3 +166,28 @@ async def test_declining_the_offer_after_a_late_order_records_nothing_more(env: 
     assert events == [SlotSet("handoff_reason", None)]
     assert messages == [{"text": "OK. Is there anything else I can help you with?"}]
     assert await outcomes(env) == []
+
+
+async def test_a_request_only_a_person_can_handle_hands_over_before_any_question(
+    env: Env,
+) -> None:
+    text = "Under the GDPR I request a copy of all personal data you hold about me"
+    current = form_tracker("delete_account_form", "activation", text, "delete_account")
+    events, messages = await run_action(ValidateDeleteAccountForm(), current)
+    assert events == [
+        SlotSet("flow_failures", 0.0),
+        SlotSet("flow_category", "delete_account"),
+        SlotSet("flow_failed", True),
+        SlotSet("handoff_reason", "triage"),
+        SlotSet("requested_slot", None),
+    ]
+    assert messages == []
+    slots = {"flow_failed": True, "handoff_reason": "triage", "flow_category": "delete_account"}
+    done, said = await run_action(ActionDeleteAccount(), tracker(text, slots=slots))
+    assert done == [
+        SlotSet("flow_failed", None),
+        SlotSet("flow_failures", 0.0),
+        FollowupAction("action_handoff"),
+    ]
+    assert said == []
+    assert await outcomes(env) == []  # action_handoff records "escalated"
