@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -75,12 +75,38 @@ class StackSettings(BaseSettings):
     )
     widget_origins: str = Field("*", description="Origins allowed to open the widget socket.")
     var_dir: Path = Field(Path("var"), description="Databases, logs and indexes.")
+    # The same variables as the action server's backend settings: the launcher
+    # passes them on, defaulting the files to this stack's var_dir.
+    backend_demo_db_path: Path | None = Field(
+        None, description="The demo company's SQLite file; default demo-backend.db in var_dir."
+    )
+    backend_outbox_dir: Path | None = Field(
+        None, description="Emails written as files when there is no SMTP; default var_dir/outbox."
+    )
+    backend_smtp_url: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("FRONTLINE_BACKEND_SMTP_URL", "SMTP_URL"),
+        description="SMTP server for the services' emails; unset: the outbox.",
+    )
     models_dir: Path = Field(Path("models"), description="Trained Rasa models.")
     engine_venv: Path = Field(Path(".venv/engine"), description="The Rasa 3.6 environment.")
     startup_timeout: float = Field(180.0, gt=0, description="Seconds a service may take to start.")
 
+    @field_validator("backend_smtp_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     def resolved(self, path: Path) -> Path:
         return path if path.is_absolute() else ROOT / path
+
+    @property
+    def demo_db_path(self) -> Path:
+        return self.resolved(self.backend_demo_db_path or self.var_dir / "demo-backend.db")
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.resolved(self.backend_outbox_dir or self.var_dir / "outbox")
 
     @property
     def app_database_url(self) -> str:
@@ -290,10 +316,14 @@ class Stack:
                 "FRONTLINE_KB_STORAGE_DIR": str(
                     self.settings.resolved(self.settings.var_dir) / "kb"
                 ),
+                "FRONTLINE_BACKEND_DEMO_DB_PATH": str(self.settings.demo_db_path),
+                "FRONTLINE_BACKEND_OUTBOX_DIR": str(self.settings.outbox_dir),
                 "HF_HUB_OFFLINE": "1",
                 "PYTHONPATH": str(ROOT),
             }
         )
+        if self.settings.backend_smtp_url is not None:
+            env["FRONTLINE_BACKEND_SMTP_URL"] = self.settings.backend_smtp_url.get_secret_value()
         return env
 
     def actions_service(self) -> Service:

@@ -1,10 +1,12 @@
 """The chat widget in a real browser (Debian's Chromium, driven by Playwright).
 
 The first tests run against the real stack (action server, Rasa, demo site):
-the customer's side of what the bot produces today. The rest feed messages the
-bot cannot produce yet (article cards, handoff states, CSAT) straight into the
-built widget on a preview page, through the same path a socket message takes.
-Screenshots of the main states go to var/artifacts/screenshots/."""
+the widget's own behaviour with real messages. The rest feed chosen messages
+(article cards, handoff states, CSAT, edge cases) straight into the built widget
+on a preview page, through the same path a socket message takes. Whole journeys
+through the real stack (help-center answers, a password reset by email, a
+handoff through Slack) are in test_widget_journeys.py. Screenshots of the main
+states go to var/artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -612,6 +614,32 @@ async def test_the_handoff_shows_each_state_change_and_who_is_talking(preview: P
     assert (await log_items(preview))[-1]["text"] == (
         "Connecting you to our Tier 3 team… Usual wait: about a minute."
     )
+
+
+CLOSED = (
+    "Our Customer care is offline right now. Your request is saved and they will pick it up "
+    "when they're back (Wednesday 08:00 CET). You can keep writing here and they will see it."
+)
+
+
+async def test_a_team_that_is_closed_now_is_not_shown_with_a_usual_wait(preview: Page) -> None:
+    # what action_handoff sends outside the queue's hours (actions/handoff.py)
+    await receive(
+        preview,
+        {
+            "text": CLOSED,
+            "custom": {
+                "type": "handoff_queued",
+                "tier": 2,
+                "team": "Customer care",
+                "wait_minutes": 10,
+                "open_now": False,
+                "opens_at": "2026-11-25T08:00:00+01:00",
+            },
+        },
+    )
+    assert await preview.locator(".fl-mode").text_content() == "Waiting for our Customer care team"
+    assert await log_items(preview) == [{"kind": "handoff_queued", "text": CLOSED, "buttons": []}]
 
 
 async def test_csat_buttons_send_the_score_and_then_thank_the_customer(preview: Page) -> None:

@@ -299,13 +299,17 @@ function customPart(
     }
     case "article":
       return articleCard(custom, options);
-    case "handoff_queued":
+    case "handoff_queued": {
+      // A team that is closed now has no usual wait: the server's sentence says
+      // when it opens.
+      const closed = custom.open_now === false && str(message.text);
       return {
         node: notice(
           "fl-notice-handoff",
-          strings.queued(teamLabel(custom, strings), waitMinutes(custom)),
+          closed || strings.queued(teamLabel(custom, strings), waitMinutes(custom)),
         ),
       };
+    }
     case "agent_joined":
       return { node: notice("fl-notice-handoff", strings.joined(agentName(custom, strings))) };
     case "agent_left":
@@ -364,7 +368,10 @@ function botParts(message: BotMessage, options: RenderOptions): Part[] {
   const attachment = attachmentPart(message.attachment, options.strings);
   if (attachment) parts.push(attachment);
   parts.push(...elementCards(message.elements, options));
-  const buttons = choiceButtons(message.buttons, "fl-buttons", options, false);
+  // A rating shows its own score buttons; the message's buttons are there for
+  // channels without it.
+  const ownChoices = custom !== null && custom.type === "csat_request";
+  const buttons = ownChoices ? null : choiceButtons(message.buttons, "fl-buttons", options, false);
   if (buttons) parts.push(buttons);
   const replies = choiceButtons(message.quick_replies, "fl-quick-replies", options, true);
   if (replies) parts.push(replies);
