@@ -42,6 +42,10 @@ _ZWSP = "\u200b"
 _FORMATTING = re.compile(r"[*_~`]")
 _MARKUP = re.compile(r"<([^<>\n]*)>")
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")
+# Slack's *bold* and _italic_ (at word edges, not starting or ending with a space),
+# written as the widget's Markdown: **bold**, *italic*.
+_SLACK_BOLD = re.compile(r"(?<![\w*])\*([^\s*](?:[^*\n]*[^\s*])?)\*(?![\w*])")
+_SLACK_ITALIC = re.compile(r"(?<![\w_])_([^\s_](?:[^_\n]*[^\s_])?)_(?![\w_])")
 
 
 def escape(text: str) -> str:
@@ -80,13 +84,14 @@ def to_widget_text(
     user_name: Callable[[str], str | None] | None = None,
     link_style: Literal["text", "markdown"] = "text",
 ) -> str:
-    """An agent's Slack message as plain text for the customer's widget.
+    """An agent's Slack message as the Markdown text the customer's widget shows.
 
     ``<https://x|label>`` -> ``label (https://x)`` (``[label](https://x)`` with
     ``link_style="markdown"``); ``<@U123>`` -> the name ``user_name("U123")``
     returns, else ``a colleague``; ``<#C123|name>`` -> ``#name``; ``<!here>`` ->
     ``@here``; dates -> their fallback text; links with other schemes keep only
-    their label; ``&amp;``, ``&lt;``, ``&gt;`` are decoded.
+    their label; ``&amp;``, ``&lt;``, ``&gt;`` are decoded; ``*bold*`` ->
+    ``**bold**``, ``_italic_`` -> ``*italic*``.
     """
     out: list[str] = []
     position = 0
@@ -95,7 +100,12 @@ def to_widget_text(
         out.append(_render(match.group(1), user_name, link_style))
         position = match.end()
     out.append(unescape(agent_text[position:]))
-    return "".join(out)
+    return _emphasis("".join(out))
+
+
+def _emphasis(text: str) -> str:
+    """Slack's bold and italic as the widget's Markdown shows them."""
+    return _SLACK_ITALIC.sub(r"*\1*", _SLACK_BOLD.sub(r"**\1**", text))
 
 
 def _render(

@@ -75,7 +75,8 @@ def test_customer_text_goes_into_plain_text_objects_escaped() -> None:
         ("on <!date^1392734382^{date_short}|Feb 18, 2014>", "on Feb 18, 2014"),
         ("<javascript:alert(1)|click me>", "click me"),
         ("<ftp://files.example>", ""),
-        ("*Please* restart the _hub_", "*Please* restart the _hub_"),
+        ("*Please* restart the _hub_", "**Please** restart the *hub*"),
+        ("2*3*4 and snake_case_name", "2*3*4 and snake_case_name"),
     ],
 )
 def test_agent_markup_becomes_plain_text_for_the_widget(slack: str, widget: str) -> None:
