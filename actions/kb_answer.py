@@ -79,6 +79,10 @@ class ActionAnswerFromKB(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         query = tracker.latest_message.get("text") or ""
+        if deps.get().handoff.triage(query):
+            # Only a person can handle this (a legal threat, a swollen battery,
+            # GDPR...): no article, straight to the right queue.
+            return [SlotSet("handoff_reason", "triage"), FollowupAction("action_handoff")]
         kb = deps.get().kb
         try:
             if kb is None:
@@ -98,6 +102,10 @@ class ActionAnswerFromKB(Action):
             ]
         related = list(answer.related[:2])
         dispatcher.utter_message(**article_message(answer.best, related))
+        if tracker.active_loop.get("name"):
+            # A question in the middle of a form: the form asks its own question
+            # next, so a yes or no must go to the form, not to feedback.
+            return [SlotSet("kb_awaiting_feedback", False)]
         dispatcher.utter_message(**ASK_FEEDBACK)
         return [
             SlotSet("kb_awaiting_feedback", True),
