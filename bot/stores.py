@@ -6,18 +6,35 @@ and, when the database is down at start, retries forever without saying why.
 (``sqlite:///var/rasa-tracker.db`` or ``postgresql://user@host/db``), checks the
 database once at start and fails with a message naming the URL, and retries
 writes that hit a busy database before Rasa's fail-safe wrapper gives up.
+
+Speed (see docs/benchmarks.md, "Speed"): on SQLite, Rasa's store opens a new
+connection for every read and write (SQLAlchemy 1.4's ``NullPool``) and syncs
+the file to disk on every commit; here connections are pooled and the file is
+in WAL mode with ``synchronous=NORMAL`` (a commit survives a crash of Rasa; the
+last commits before a power cut may be lost). Creating the store also calls
+``install_engine_speedups()``: three of Rasa's per-message costs, done once
+instead, with the same results (see there).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import itertools
+import json
 import logging
+import weakref
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import sqlalchemy as sa
+from rasa.core.actions.action import RemoteAction
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 from sqlalchemy.engine import make_url
 
 logger = logging.getLogger(__name__)
@@ -25,6 +42,12 @@ logger = logging.getLogger(__name__)
 SAVE_ATTEMPTS = 4
 SAVE_BACKOFF_SECONDS = (0.1, 0.3, 1.0)
 CONNECT_TIMEOUT_SECONDS = 5
+SQLITE_POOL_SIZE = 4
+SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
+# Idle connections to endpoints (the action server) are closed after this,
+# well before the action server's own keep-alive limit (Sanic: 5 s), so a
+# request never goes out on a connection the server is closing.
+ENDPOINT_KEEPALIVE_SECONDS = 2.0
 
 
 class TrackerStoreUnavailable(RuntimeError):
@@ -56,6 +79,8 @@ def split_url(url: str) -> dict[str, Any]:
 class UrlTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` configured by ``url:`` in endpoints.yml."""
 
+    engine: sa.engine.Engine
+
     def __init__(
         self,
         domain: Any | None = None,
@@ -71,14 +96,17 @@ class UrlTrackerStore(SQLTrackerStore):
         if options["dialect"] == "sqlite" and options["db"] != ":memory:":
             Path(options["db"]).parent.mkdir(parents=True, exist_ok=True)
         _check_reachable(host, options)
+        install_engine_speedups()
         super().__init__(domain=domain, event_broker=event_broker, **options, **kwargs)
+        if options["dialect"] == "sqlite":
+            self._pool_sqlite_connections()
         self.url = make_url(host).render_as_string(hide_password=True)
         logger.info("tracker store ready at %s", self.url)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         for attempt in range(SAVE_ATTEMPTS):
             try:
-                await super().save(tracker)
+                await self._save(tracker)
                 return
             except sa.exc.OperationalError:
                 if attempt == SAVE_ATTEMPTS - 1:
@@ -89,6 +117,180 @@ class UrlTrackerStore(SQLTrackerStore):
                     )
                     raise
                 await asyncio.sleep(SAVE_BACKOFF_SECONDS[attempt])
+
+    async def _save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's ``SQLTrackerStore.save`` (the events not stored yet are the
+        tracker's events after as many as the store holds since the latest
+        session start), with two prepared SQL statements instead of an ORM
+        query and unit of work per call."""
+        await self.stream_events(tracker)
+        table = self.SQLEvent.__table__
+        with self.engine.begin() as connection:
+            stored = connection.execute(
+                self._statements["count"], {"sender_id": tracker.sender_id}
+            ).scalar_one()
+            new = itertools.islice(tracker.events, stored, None)
+            rows = [_event_row(tracker.sender_id, event) for event in new]
+            if rows:
+                connection.execute(table.insert(), rows)
+        logger.debug("Tracker with sender_id '%s' stored to database", tracker.sender_id)
+
+    async def _retrieve(
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> DialogueStateTracker | None:
+        """Rasa's ``SQLTrackerStore._retrieve`` with a prepared SQL statement."""
+        query = self._statements["all" if fetch_events_from_all_sessions else "session"]
+        with self.engine.connect() as connection:
+            rows = connection.execute(query, {"sender_id": sender_id}).scalars().all()
+        if self.domain and rows:
+            events = [json.loads(row) for row in rows]
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return None
+
+    @functools.cached_property
+    def _statements(self) -> dict[str, Any]:
+        """The event queries of Rasa's ``_event_query`` in SQLAlchemy Core."""
+        table = self.SQLEvent.__table__
+        sender = table.c.sender_id == sa.bindparam("sender_id")
+        session_start = (
+            sa.select(sa.func.max(table.c.timestamp))
+            .where(sender, table.c.type_name == SessionStarted.type_name)
+            .scalar_subquery()
+        )
+        in_session = sa.or_(table.c.timestamp >= session_start, session_start.is_(None))
+        return {
+            "all": sa.select(table.c.data).where(sender).order_by(table.c.id),
+            "session": sa.select(table.c.data).where(sender, in_session).order_by(table.c.id),
+            "count": sa.select(sa.func.count()).select_from(table).where(sender, in_session),
+        }
+
+    def _pool_sqlite_connections(self) -> None:
+        """Replaces Rasa's SQLite engine (a new connection per query) with a
+        pooled one in WAL mode, and rebinds the store's sessions to it."""
+        rasa_engine: sa.engine.Engine = self.engine
+        url = rasa_engine.url
+        rasa_engine.dispose()
+        self.engine = sa.create_engine(
+            url,
+            poolclass=sa.pool.QueuePool,
+            pool_size=SQLITE_POOL_SIZE,
+            connect_args={"timeout": CONNECT_TIMEOUT_SECONDS, "check_same_thread": False},
+        )
+        sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+
+def _event_row(sender_id: str, event: Event) -> dict[str, Any]:
+    """One row of Rasa's ``events`` table, as ``SQLTrackerStore.save`` writes it."""
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    try:
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+ACTION_RESPONSE_HELP = (
+    ". Failed to validate Action server response from API, make sure your response from "
+    f"the Action endpoint is valid. For more information about the format visit "
+    f"{DOCS_BASE_URL}/custom-actions"
+)
+
+
+@functools.cache
+def _action_response_validator() -> Any:
+    from jsonschema import validators
+
+    spec = RemoteAction.action_response_format_spec()
+    cls = validators.validator_for(spec)
+    cls.check_schema(spec)
+    return cls(spec)
+
+
+def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+    """Rasa's check of an action server response, against the same schema,
+    with the same error; the validator is built once."""
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_action_response_validator().iter_errors(result))
+    if error is not None:
+        error.message += ACTION_RESPONSE_HELP
+        raise error
+    return True
+
+
+_resolve_event_type = Event.resolve_by_type
+_event_types: dict[str, type[Event]] = {}
+
+
+def _resolve_event_type_cached(type_name: str, default: type[Event] | None = None) -> Any:
+    """``Event.resolve_by_type`` with the classes found remembered by name."""
+    found = _event_types.get(type_name)
+    if found is None:
+        found = _resolve_event_type(type_name, default)
+        if found is not None and found.type_name == type_name:  # not the default
+            _event_types[type_name] = found
+    return found
+
+
+_connectors: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.TCPConnector] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _endpoint_session(self: EndpointConfig) -> aiohttp.ClientSession:
+    """Rasa's ``EndpointConfig.session()`` (same headers, auth and timeout) on
+    connections kept open between requests (one pool per event loop)."""
+    loop = asyncio.get_running_loop()
+    connector = _connectors.get(loop)
+    if connector is None or connector.closed:
+        connector = aiohttp.TCPConnector(keepalive_timeout=ENDPOINT_KEEPALIVE_SECONDS)
+        _connectors[loop] = connector
+    auth = None
+    if self.basic_auth:
+        auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+    return aiohttp.ClientSession(
+        headers=self.headers,
+        auth=auth,
+        timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+        connector=connector,
+        connector_owner=False,
+    )
+
+
+def install_engine_speedups() -> None:
+    """Replaces three of Rasa 3.6's per-message computations with equivalents
+    that do the constant part once (measured with py-spy under load, see
+    docs/benchmarks.md; together about half of Rasa's CPU per message):
+
+    * Every custom action's response is checked with ``jsonschema.validate``,
+      which first validates the constant schema itself against JSON Schema's
+      meta-schema (about 40 ms of CPU on this project's machines). Here the
+      validator is built once: same schema, same result, same error.
+    * Every event read from the tracker store or returned by an action is
+      resolved to its class by walking all subclasses of ``Event``. Here the
+      class found for a name is remembered (unknown names still go to Rasa).
+    * Every call to an endpoint (each custom action) opened a new HTTP
+      connection. Here connections are kept open for a moment and reused.
+
+    Idempotent."""
+    if getattr(RemoteAction._validate_action_result, "__module__", "") == __name__:
+        return
+    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    Event.resolve_by_type = staticmethod(_resolve_event_type_cached)  # type: ignore[method-assign]
+    EndpointConfig.session = _endpoint_session  # type: ignore[method-assign]
 
 
 def _check_reachable(url: str, options: dict[str, Any]) -> None:
