@@ -36,8 +36,15 @@ class Embedder:
     """Loads the model on first use. Safe to call from several threads: the
     tokenizer is not, so calls into the model are serialized."""
 
-    def __init__(self, model: str, batch_size: int = 32, threads: int = 0) -> None:
+    def __init__(
+        self,
+        model: str,
+        batch_size: int = 32,
+        threads: int = 0,
+        cache_size: int = QUERY_CACHE_SIZE,
+    ) -> None:
         self.model_name = model
+        self.cache_size = cache_size
         self.batch_size = batch_size
         self.threads = threads
         self._model: Any = None
@@ -107,6 +114,8 @@ class Embedder:
     def encode_query(self, text: str) -> np.ndarray:
         """The unit vector of one query; recent queries come from a cache (a
         conversation's earlier turns are embedded again as history)."""
+        if self.cache_size <= 0:
+            return self.encode([text])[0]
         cached = self._cache.get(text)
         if cached is not None:
             return cached
@@ -114,6 +123,6 @@ class Embedder:
         vector.setflags(write=False)
         with self._encode_lock:
             self._cache[text] = vector
-            while len(self._cache) > QUERY_CACHE_SIZE:
+            while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
         return vector

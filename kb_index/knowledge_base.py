@@ -98,7 +98,10 @@ class KnowledgeBase:
         self.engine = engine or create_engine(settings.database_url)
         self._owns_engine = engine is None
         self.embedder = embedder or Embedder(
-            settings.model, settings.batch_size, settings.query_threads
+            settings.model,
+            settings.batch_size,
+            settings.query_threads,
+            cache_size=settings.query_cache_size,
         )
         self.catalog = Catalog(self.engine)
         self.feedback = FeedbackStore(self.engine)

@@ -61,6 +61,14 @@ class KBSettings(BaseSettings):
             "robust under load (p50 48 ms vs 550 ms with two); quiet, two were ~15% faster."
         ),
     )
+    query_cache_size: int = Field(
+        2048,
+        ge=0,
+        description=(
+            "Query embeddings a reader keeps (recent questions and the history turns embedded "
+            "again with each question); 0 embeds every query."
+        ),
+    )
     search_threads: int = Field(
         1,
         ge=1,

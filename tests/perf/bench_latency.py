@@ -12,7 +12,10 @@ side by side with Rasa's sample bot on the same engine and machine.
    default 1,10,50) runs the load generator (``tests.perf.loadgen``, its own
    process) for ``FRONTLINE_PERF_LEVEL_SECONDS`` (default 20) against
    Frontline, then against the baseline, so each pair is measured minutes apart
-   at most; memory peaks are sampled meanwhile.
+   at most; memory peaks are sampled meanwhile, and the CPU time each process
+   used during the level is divided by the replies of the level
+   (``cpu.<channel>.c<n>.<process>_ms_per_msg``): on a shared 2-core machine
+   CPU per message is steadier than wall-clock throughput.
 
 Headline figures (flat names in ``var/bench/latest.json``) are over the socket
 channel, which both bots serve with the same code (``bot/channel.py``):
@@ -51,6 +54,9 @@ from tests.perf.stack_run import Run, frontline
 
 KINDS = ("greeting", "smalltalk", "kb", "form_start", "form_step", "escalation")
 LOADGEN_GRACE_SECONDS = 90.0
+# Process names (as in Stack.services) counted as each bot's CPU per message.
+FRONTLINE_PROCESSES = ("actions", "rasa", "handoff")
+BASELINE_PROCESS = "baseline-rasa"
 
 
 def loadgen(
@@ -80,6 +86,17 @@ def stats(samples: list[dict[str, Any]]) -> dict[str, float]:
         "count": len(values),
         "errors": sum(not s["ok"] for s in samples),
     }
+
+
+def cpu_ms_per_message(
+    before: dict[str, float], after: dict[str, float], result: dict[str, Any]
+) -> dict[str, float]:
+    """CPU milliseconds per reply of each process during one level (the load
+    generator's own included, as ``loadgen``)."""
+    handled = max(int(result.get("handled", 0)), 1)
+    cpu = {name: (after[name] - before[name]) * 1000 / handled for name in before}
+    cpu["loadgen"] = float(result.get("cpu_seconds", 0.0)) * 1000 / handled
+    return {name: round(value, 2) for name, value in cpu.items()}
 
 
 def summarise_level(result: dict[str, Any]) -> dict[str, Any]:
@@ -127,6 +144,8 @@ def measure_levels(
                 say(f"load: {bot} over {channel}, {customers} customers, {seconds:.0f} s")
                 out = work / f"{bot}-{channel}-c{customers}.json"
                 sampler = memory.PeakSampler(processes) if memory.available() else None
+                cpu_known = memory.cpu_available()
+                before = {n: memory.cpu_seconds(pid) for n, pid in processes.items() if cpu_known}
                 if sampler is not None:
                     with sampler:
                         result = loadgen(settings, url, channel, mix, customers, out)
@@ -134,7 +153,22 @@ def measure_levels(
                         peaks[name] = max(peaks.get(name, 0.0), value)
                 else:
                     result = loadgen(settings, url, channel, mix, customers, out)
+                after = {n: memory.cpu_seconds(pid) for n, pid in processes.items() if cpu_known}
                 summary = summarise_level(result)
+                summary["load_average"] = os.getloadavg()
+                if cpu_known:
+                    own = (*FRONTLINE_PROCESSES, "loadgen") if bot == "frontline" else (
+                        BASELINE_PROCESS, "loadgen"
+                    )  # fmt: skip
+                    cpu = cpu_ms_per_message(before, after, result)
+                    summary["cpu_ms_per_msg"] = {name: cpu[name] for name in own if name in cpu}
+                    prefix = f"cpu.{channel}.c{customers}.{bot}"
+                    section.put(
+                        {
+                            f"{prefix}.{name.replace('-', '_')}_ms_per_msg": value
+                            for name, value in summary["cpu_ms_per_msg"].items()
+                        }
+                    )
                 levels[f"{bot}.{channel}.c{customers}"] = summary
                 say(
                     f"  {summary['messages_per_second']:.1f} msg/s, p50 "
@@ -164,6 +198,14 @@ def headline(section: Section, channels: list[str], levels: list[int]) -> None:
             for p in ("p50", "p95", "p99"):
                 values[f"latency.{prefix}.baseline_{p}_ms"] = base["all"][f"{p}_ms"]
                 values[f"latency.{prefix}.all_{p}_ms"] = ours["all"][f"{p}_ms"]
+            if ours.get("cpu_ms_per_msg") and base.get("cpu_ms_per_msg"):
+                # the bot's own processes; the load generator is the customers' side
+                values[f"cpu.{prefix}_ms_per_msg"] = sum(
+                    ours["cpu_ms_per_msg"].get(name, 0.0) for name in FRONTLINE_PROCESSES
+                )
+                values[f"cpu.{prefix}_baseline_ms_per_msg"] = base["cpu_ms_per_msg"].get(
+                    BASELINE_PROCESS, 0.0
+                )
             values[f"errors.{prefix}"] = ours["errors"]
             values[f"errors.{prefix}_baseline"] = base["errors"]
     main = "socket" if "socket" in channels else channels[0]
@@ -180,6 +222,8 @@ def headline(section: Section, channels: list[str], levels: list[int]) -> None:
     values["throughput.baseline_c10_msgs_per_s"] = values.get(
         f"throughput.{ten}_baseline_msgs_per_s"
     )
+    values["cpu.c10_ms_per_msg"] = values.get(f"cpu.{ten}_ms_per_msg")
+    values["cpu.baseline_c10_ms_per_msg"] = values.get(f"cpu.{ten}_baseline_ms_per_msg")
     values["throughput.c10_ratio_vs_baseline"] = ratio(
         values["throughput.c10_msgs_per_s"], values["throughput.baseline_c10_msgs_per_s"]
     )

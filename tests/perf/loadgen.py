@@ -18,8 +18,8 @@ the HTTP response, which carries every reply). Only 127.0.0.1/localhost URLs
 are accepted.
 
 The output file holds every sample (kind, start offset, ms, ok, what the bot
-answered) and the counts; ``tests.perf.bench_latency`` turns them into
-percentiles.
+answered), the counts and the generator's own CPU seconds;
+``tests.perf.bench_latency`` turns them into percentiles.
 """
 
 from __future__ import annotations
@@ -209,6 +209,7 @@ async def generate(
             if task.exception() is not None:
                 errors.append(f"customer crashed: {task.exception()!r}")
     window = seconds - warmup
+    handled = sum(s.ok for s in samples)
     measured = [s for s in samples if s.start >= warmup]
     completed = [s for s in measured if s.ok and s.start + s.ms / 1000 <= seconds]
     return {
@@ -220,6 +221,8 @@ async def generate(
         "warmup": warmup,
         "messages_per_second": len(completed) / window if window > 0 else 0.0,
         "completed": len(completed),
+        # every reply of the run, warm-up included: the denominator for CPU per message
+        "handled": handled,
         "errors": len(errors),
         "error_examples": errors[:10],
         "samples": [asdict(sample) for sample in measured],
@@ -243,11 +246,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.customers < 1 or args.seconds <= args.warmup:
         print("loadgen: need --customers >= 1 and --seconds > --warmup", file=sys.stderr)
         return 2
+    cpu_started = time.process_time()
     result = asyncio.run(
         generate(
             args.url.rstrip("/"), args.channel, args.mix, args.customers, args.seconds, args.warmup
         )
     )
+    result["cpu_seconds"] = time.process_time() - cpu_started
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result))
     return 0

@@ -1,12 +1,20 @@
-"""Resident memory (RSS) of services, with their child processes, via psutil."""
+"""Resident memory (RSS, via psutil) and CPU time (from /proc) of services,
+with their child processes."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 
 MB = 1024 * 1024
 SAMPLE_SECONDS = 0.5
+PROC = Path("/proc")
+
+
+def cpu_available() -> bool:
+    return PROC.is_dir()
 
 
 def available() -> bool:
@@ -33,6 +41,35 @@ def rss_mb(pid: int) -> float:
         except psutil.Error:
             continue
     return total / MB
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by ``pid`` and its descendants
+    (with their exited children), from Linux's /proc (psutil not needed);
+    0 if it is gone or /proc is absent."""
+    parents: dict[int, list[int]] = {}
+    for entry in PROC.iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields:
+                parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        fields = _stat_fields(current)
+        if fields:
+            # utime, stime, cutime, cstime: fields 14-17 of /proc/<pid>/stat
+            total += sum(int(value) for value in fields[11:15])
+        todo.extend(parents.get(current, []))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name ([] if gone)."""
+    try:
+        return (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
 
 
 class PeakSampler:

@@ -514,8 +514,12 @@ def bench_part(be: Results, images: dict[str, str]) -> list[str]:
         "response. Frontline's conversation: `hi` (greeting, a custom action), a help-center "
         "question (kb), `I want to check on my order` (form_start), an email and an order "
         "number (form_step), `thanks` (smalltalk, a response template), asking for a person "
-        "(escalation), then a new conversation. The baseline's: hello, I am feeling sad, yes, "
-        "bye. Both bots run on the same 2 cores as the load generator. With many customers "
+        "(escalation), then a new conversation. The action server runs without its "
+        "query-embedding cache (`FRONTLINE_KB_QUERY_CACHE_SIZE=0`), so every help-center "
+        "question is embedded, as a new customer's would be. CPU per message is the CPU time "
+        "of each bot's processes (from /proc) divided by the messages answered. The "
+        "baseline's: hello, I am feeling sad, yes, bye. Both bots run on the same 2 cores as "
+        "the load generator. With many customers "
         "each one completes only a few messages per level, so later kinds of the conversation "
         "can be missing (n/a); the *all* rows hold every message.",
         "",
@@ -544,6 +548,10 @@ def bench_part(be: Results, images: dict[str, str]) -> list[str]:
             rate({"messages_per_second": be.get("throughput.baseline_c10_msgs_per_s")}),
         ),
         ("Throughput ratio (target >= 2x)", fmt(be.get("throughput.c10_ratio_vs_baseline"), "x")),
+        (
+            "CPU per message, 10 customers: Frontline (Rasa + actions + handoff) / baseline",
+            joined(be, ("cpu.c10_ms_per_msg", "cpu.baseline_c10_ms_per_msg"), "ms"),
+        ),
         (
             "Handoff: escalation -> Slack card p50 / p95",
             joined(be, ("handoff.post_p50_ms", "handoff.post_p95_ms"), "ms"),

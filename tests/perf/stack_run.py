@@ -54,6 +54,9 @@ def isolation_env(run_dir: Path, state_dir: Path) -> dict[str, str]:
         "FRONTLINE_BACKEND_DEMO_DB_PATH": str(run_dir / "demo-backend.db"),
         "FRONTLINE_BACKEND_OUTBOX_DIR": str(run_dir / "outbox"),
         "FRONTLINE_KB_STORAGE_DIR": str(state_dir / "kb"),
+        # Every question embedded afresh: the load repeats questions, customers
+        # mostly do not, so the cache would flatter the KB latency.
+        "FRONTLINE_KB_QUERY_CACHE_SIZE": "0",
         "HF_HUB_OFFLINE": "1",
         "TOKENIZERS_PARALLELISM": "false",
     }
