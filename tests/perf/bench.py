@@ -1,12 +1,15 @@
 """``make bench``: speed measurements, then docs/benchmarks.md.
 
     .venv/app/bin/python -m tests.perf.bench [--channels socket,rest] [--skip-handoff]
+        [--only latency|kb] [--kb-sizes 1000,100000]
 
 Runs ``tests.perf.bench_latency`` (Frontline and the ``rasa init`` baseline
 under load) and, when the ``kb_index`` package provides it, its own benchmark
 (``python -m kb_index.bench --sizes 1000,100000 --out FILE``: build, refresh,
 query latency over 1,000 and 100,000 passages; merged under ``kb.``; its
-million-passage size is left out to keep ``make bench`` short).
+million-passage size is left out to keep ``make bench`` short: add it with
+``--only kb --kb-sizes 1000,100000,1000000``, about 20 minutes and 7 GB here;
+``--only`` keeps the other part's figures from the previous run).
 Writes ``var/bench/latest.json`` and ``details.json``, then regenerates
 docs/benchmarks.md.
 """
@@ -33,7 +36,7 @@ from tests.perf.eval_retrieval import flatten, kb_env, module_has_main
 KB_SIZES = "1000,100000"
 
 
-def kb_bench(settings: PerfSettings) -> Section:
+def kb_bench(settings: PerfSettings, sizes: str = KB_SIZES) -> Section:
     section = Section("kb")
     started = time.monotonic()
     if not module_has_main("kb_index.bench"):
@@ -44,7 +47,7 @@ def kb_bench(settings: PerfSettings) -> Section:
     out.unlink(missing_ok=True)
     try:
         run_logged(
-            [sys.executable, "-m", "kb_index.bench", "--sizes", KB_SIZES, "--out", str(out)],
+            [sys.executable, "-m", "kb_index.bench", "--sizes", sizes, "--out", str(out)],
             work / "kb-bench.log",
             kb_env(settings.resolved(settings.bench_dir) / "state"),
         )
@@ -63,13 +66,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--channels", default="socket,rest", help="socket, rest or both")
     parser.add_argument("--skip-handoff", action="store_true")
+    parser.add_argument("--only", choices=("latency", "kb"), help="run one part, keep the other")
+    parser.add_argument("--kb-sizes", default=KB_SIZES, help="passage counts for kb_index.bench")
     args = parser.parse_args(argv)
     settings = load_perf_settings()
     started = time.monotonic()
     channels = [c for c in args.channels.split(",") if c in ("socket", "rest")]
-    sections = [bench_latency.run(settings, channels, handoff=not args.skip_handoff)]
-    sections.append(kb_bench(settings))
-    path = write_results(settings.resolved(settings.bench_dir), sections)
+    sections = []
+    if args.only in (None, "latency"):
+        sections.append(bench_latency.run(settings, channels, handoff=not args.skip_handoff))
+    if args.only in (None, "kb"):
+        sections.append(kb_bench(settings, args.kb_sizes))
+    path = write_results(
+        settings.resolved(settings.bench_dir), sections, merge=args.only is not None
+    )
     say(f"wrote {path} in {time.monotonic() - started:.0f} s")
     report.main([])
     return 0
