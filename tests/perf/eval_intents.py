@@ -1,11 +1,12 @@
 """Intent quality: cross-validation on our own training data, and accuracy on
 Bitext's customer-support messages mapped to our intents.
 
-    .venv/app/bin/python -m tests.perf.eval_intents [--skip-cv] [--skip-bitext]
+    .venv/app/bin/python -m tests.perf.eval_intents [--skip-cv] [--skip-bitext] [--config FILE]
 
 Cross-validation: stratified folds of ``data/nlu`` (``FRONTLINE_PERF_CV_FOLDS``,
 default 4: two rounds of two trainings at a time on 2 cores); each fold trains
-``config.yml``'s pipeline, as ``rasa train nlu`` does, on the other folds and
+``config.yml``'s pipeline (or ``--config``'s, to compare another pipeline on
+the same data), as ``rasa train nlu`` does, on the other folds and
 parses its own examples, in one engine process
 (``tests/perf/engine_nlu.py train-parse``). Accuracy and macro-F1 count the
 bot's decision, so a message the FallbackClassifier turns into ``nlu_fallback``
@@ -66,6 +67,7 @@ class FoldResult:
 
 def run_fold(
     settings: PerfSettings,
+    config: Path,
     folder: Path,
     index: int,
     train: list[Example],
@@ -82,14 +84,14 @@ def run_fold(
     )
     say(f"intents: fold {index}: training on {len(train)} examples")
     predictions, seconds = train_and_parse(
-        settings, CONFIG, folder / "train.yml", folder, folder / "test.jsonl",
+        settings, config, folder / "train.yml", folder, folder / "test.jsonl",
         folder / "predictions.jsonl",
     )  # fmt: skip
     say(f"intents: fold {index}: trained in {seconds:.0f} s, parsed {len(predictions)}")
     return FoldResult(index, predictions, seconds)
 
 
-def cross_validate(settings: PerfSettings, section: Section) -> None:
+def cross_validate(settings: PerfSettings, section: Section, config: Path = CONFIG) -> None:
     started = time.monotonic()
     data = read_nlu([NLU_DATA])
     parts = stratified_folds(data.examples, settings.cv_folds)
@@ -99,6 +101,7 @@ def cross_validate(settings: PerfSettings, section: Section) -> None:
             pool.submit(
                 run_fold,
                 settings,
+                config,
                 work / f"fold{index}",
                 index,
                 [example for other, part in enumerate(parts) if other != index for example in part],
@@ -235,11 +238,13 @@ def bitext(settings: PerfSettings, section: Section, model: Path) -> None:
     }
 
 
-def run(settings: PerfSettings, cv: bool = True, with_bitext: bool = True) -> Section:
+def run(
+    settings: PerfSettings, cv: bool = True, with_bitext: bool = True, config: Path = CONFIG
+) -> Section:
     section = Section("intents")
     started = time.monotonic()
     if cv:
-        cross_validate(settings, section)
+        cross_validate(settings, section, config)
     if with_bitext:
         from tests.perf.stack_run import product_model
 
@@ -252,9 +257,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-cv", action="store_true")
     parser.add_argument("--skip-bitext", action="store_true")
+    parser.add_argument(
+        "--config", type=Path, default=CONFIG,
+        help="pipeline for the cross-validation (Bitext always uses the product model)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     settings = load_perf_settings()
-    section = run(settings, cv=not args.skip_cv, with_bitext=not args.skip_bitext)
+    section = run(
+        settings,
+        cv=not args.skip_cv,
+        with_bitext=not args.skip_bitext,
+        config=args.config.resolve(),
+    )
     path = write_results(settings.resolved(settings.eval_dir), [section], merge=True)
     say(f"wrote {path}")
     return 0
