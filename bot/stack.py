@@ -36,7 +36,17 @@ logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 # What a Rasa model is trained from; a change to any of these means retraining.
-TRAINING_INPUTS = ("config.yml", "bot/domain", "data/nlu", "data/rules", "data/stories")
+# The training data and the code of our own pipeline components and policies:
+# a model trained with one version of an encoder must not be served with another.
+TRAINING_INPUTS = (
+    "config.yml",
+    "bot/domain",
+    "data/nlu",
+    "data/rules",
+    "data/stories",
+    "bot/nlu",
+    "bot/policies.py",
+)
 # Modules whose ``upgrade(engine)`` migrates a package's tables (``make run``
 # and the tests run them in this order).
 MIGRATIONS = ("handoff.db", "actions.db", "kb_index.db")
@@ -132,7 +142,7 @@ def fingerprint(root: Path = ROOT, inputs: Iterable[str] = TRAINING_INPUTS) -> s
         base = root / relative
         files = sorted(base.rglob("*")) if base.is_dir() else [base]
         for path in files:
-            if path.is_file() and path.suffix in {".yml", ".yaml"}:
+            if path.is_file() and path.suffix in {".yml", ".yaml", ".py"}:
                 digest.update(path.relative_to(root).as_posix().encode())
                 digest.update(b"\0")
                 digest.update(path.read_bytes())

@@ -6,14 +6,26 @@ from pathlib import Path
 
 import pytest
 
-from bot.stack import ROOT, Service, Stack, StackError, StackSettings, fingerprint, redis_parts
+from bot.stack import (
+    ROOT,
+    TRAINING_INPUTS,
+    Service,
+    Stack,
+    StackError,
+    StackSettings,
+    fingerprint,
+    redis_parts,
+)
 
 
 def copy_training_inputs(target: Path) -> None:
-    shutil.copy(ROOT / "config.yml", target / "config.yml")
-    for folder in ("bot/domain", "data/nlu", "data/rules", "data/stories"):
-        if (ROOT / folder).exists():
-            shutil.copytree(ROOT / folder, target / folder)
+    for relative in TRAINING_INPUTS:
+        source = ROOT / relative
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target / relative)
+        elif source.exists():
+            shutil.copy(source, target / relative)
 
 
 def test_fingerprint_changes_only_when_training_inputs_change(tmp_path: Path) -> None:
@@ -24,7 +36,12 @@ def test_fingerprint_changes_only_when_training_inputs_change(tmp_path: Path) ->
     assert fingerprint(tmp_path) == before
     rules = tmp_path / "data" / "rules" / "core.yml"
     rules.write_text(rules.read_text() + "\n# edited\n")
-    assert fingerprint(tmp_path) != before
+    after_rules = fingerprint(tmp_path)
+    assert after_rules != before
+    # Our own components are trained into the model too.
+    encoder = tmp_path / "bot" / "nlu" / "minilm.py"
+    encoder.write_text(encoder.read_text() + "\n# edited\n")
+    assert fingerprint(tmp_path) != after_rules
 
 
 def test_sqlite_files_under_var_are_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
