@@ -373,6 +373,10 @@ class ActionCancelOrder(FlowSubmit):
 # --- change the delivery address --------------------------------------------
 
 ADDRESS_SLOTS = ("address_line1", "address_postal_code", "address_city")
+# A street, postcode or town in another language looks to NLU like a message in
+# another language or off-topic text; with these intents an address part that
+# parses is an answer, not an interruption ("Calle de Alcala 45" mid-form).
+ADDRESS_LOOKALIKE_INTENTS = frozenset({"other_language", "out_of_scope", "inform"})
 
 
 def postal_code_of(text: str) -> str | None:
@@ -406,6 +410,16 @@ class ChangeAddressFlow(OrderFlow):
     form = "change_address_form"
     slots = ("order_number", *ADDRESS_SLOTS, "flow_confirmed")
     triggers = frozenset({"change_shipping_address"})
+
+    async def answers(self, slot: str, ctx: FlowContext) -> bool:
+        if slot in ADDRESS_SLOTS and ctx.turn.intent in ADDRESS_LOOKALIKE_INTENTS:
+            parse = {
+                "address_line1": street_of,
+                "address_postal_code": postal_code_of,
+                "address_city": city_of,
+            }[slot]
+            return parse(ctx.turn.text) is not None
+        return await super().answers(slot, ctx)
 
     async def next_after_order(self, ctx: FlowContext) -> str | None:
         order = await self.order(ctx)

@@ -353,6 +353,29 @@ async def test_the_address_of_a_processing_order_is_changed_step_by_step(env: En
     )
 
 
+async def test_a_foreign_street_name_is_an_answer_not_another_language(env: Env) -> None:
+    form = "change_address_form"
+    slots = {"order_number": "BW-104390"}
+    # NLU reads the street as Spanish: with a parsable address it is still the answer.
+    events, messages = await validate(
+        ValidateChangeAddressForm(), form, "answer", "Calle de Alcalá 45", "other_language",
+        requested="address_line1", slots=slots,
+    )  # fmt: skip
+    assert events == [
+        SlotSet("address_line1", "Calle de Alcalá 45"),
+        SlotSet("flow_failures", 0.0),
+        SlotSet("requested_slot", "address_postal_code"),
+    ]
+    assert messages == [{"text": "And the postcode?"}]
+    # A question in another language is still no address: the form lets its rule answer.
+    events, messages = await validate(
+        ValidateChangeAddressForm(), form, "answer", "¿Dónde está mi pedido?", "other_language",
+        requested="address_city", slots={**slots, "address_line1": "Calle de Alcalá 45",
+                                         "address_postal_code": "28014"},
+    )  # fmt: skip
+    assert (events, messages) == ([], [])
+
+
 async def test_a_shipped_order_keeps_its_address_and_the_carrier_is_suggested(env: Env) -> None:
     current = verified_tracker("C-1001", slots={"order_number": "BW-104233"})
     assert await run_action(ActionChangeAddress(), current) == (
