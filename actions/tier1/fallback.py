@@ -10,9 +10,11 @@ or symbols only, text that tries to instruct the bot, and a password.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -27,8 +29,17 @@ from actions.tier1.parsing import has_words
 from actions.tier1.turn import Turn
 from actions.transcript import transcript
 
+if TYPE_CHECKING:
+    from kb_index import KnowledgeBase
+
+logger = logging.getLogger(__name__)
+
 FALLBACK_INTENT = "nlu_fallback"
 CLARIFY_ACTION = "action_clarify"
+KB_ANSWER_ACTION = "action_answer_from_kb"
+# Shorter messages ("ok", "klarna?") are clarified: one word rarely says enough
+# for a passage to be the answer.
+KB_MIN_WORDS = 3
 # Sent by the handoff service, not typed by the customer.
 SERVICE_INTENTS = frozenset({"agent_message", "handoff_update"})
 
@@ -102,7 +113,8 @@ def clarification(turn: Turn) -> Message:
 
 
 def customer_turns(events: list[dict[str, Any]]) -> list[tuple[str | None, str | None]]:
-    """Each customer message's intent with the first action that answered it."""
+    """Each customer message's intent with the last action that answered it
+    (a clarification that became a help-center answer counts as the answer)."""
     turns: list[tuple[str | None, str | None]] = []
     for event in events:
         kind = event.get("event")
@@ -110,7 +122,7 @@ def customer_turns(events: list[dict[str, Any]]) -> list[tuple[str | None, str |
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
             if intent not in SERVICE_INTENTS:
                 turns.append((intent, None))
-        elif kind == "action" and turns and turns[-1][1] is None:
+        elif kind == "action" and turns:
             name = event.get("name")
             if name and name != "action_listen":
                 turns[-1] = (turns[-1][0], name)
@@ -120,6 +132,19 @@ def customer_turns(events: list[dict[str, Any]]) -> list[tuple[str | None, str |
 def said_so_far(events: list[dict[str, Any]]) -> str:
     """Everything the customer wrote in the conversation, joined."""
     return " ".join(turn["text"] for turn in transcript(events) if turn["from"] == "customer")
+
+
+async def help_center_knows(turn: Turn, kb: KnowledgeBase | None) -> bool:
+    """Whether the help center has a confident passage for this message (a
+    question of a few words or more; never for special inputs)."""
+    if kb is None or bad_input(turn.text) is not None or len(turn.text.split()) < KB_MIN_WORDS:
+        return False
+    try:
+        answer = await asyncio.to_thread(kb.answer, turn.text, [])
+    except Exception:  # boundary: the clarification still works without the help center
+        logger.exception("kb lookup for a low-confidence turn failed")
+        return False
+    return bool(answer.confident and answer.best is not None)
 
 
 def second_in_a_row(events: list[dict[str, Any]]) -> bool:
@@ -147,6 +172,10 @@ class ActionClarify(Action):
             ctx.say(message(NEEDS_PERSON))
             utter(dispatcher, ctx.messages)
             return [SlotSet("handoff_reason", TRIAGE), FollowupAction(HANDOFF)]
+        if await help_center_knows(ctx.turn, ctx.deps.kb):
+            # Unsure which topic, but the help center has a confident passage:
+            # answer from it (Tier 0) instead of asking which topic was meant.
+            return [FollowupAction(KB_ANSWER_ACTION)]
         ctx.say(clarification(ctx.turn))
         utter(dispatcher, ctx.messages)
         # A reason left from an earlier flow would mislabel a later handoff.

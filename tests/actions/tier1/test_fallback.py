@@ -3,10 +3,13 @@ replies of their own for emoji, instructions and passwords."""
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 from typing import Any
 
 from rasa_sdk.events import FollowupAction, SlotSet
 
+from actions import deps
 from actions.tier1.fallback import (
     ActionClarify,
     BadInput,
@@ -14,8 +17,13 @@ from actions.tier1.fallback import (
     customer_turns,
     second_in_a_row,
 )
+from bot.database import create_engine
+from kb_index import Embedder, KnowledgeBase, build
+from kb_index.db import upgrade
+from kb_index.settings import PACKAGED_MODEL
 from tests.actions.tier1.conftest import Env
 from tests.actions.tier1.helpers import SENDER, run_action, tracker, user_event
+from tests.kb_index.conftest import FIXTURE_KB, make_settings
 
 RANKING = [
     ("nlu_fallback", 0.3),
@@ -164,3 +172,52 @@ async def test_an_unclear_message_after_a_request_only_a_person_can_handle_hands
         ],
     )
     assert await env.deps.outcomes.list(SENDER) == []  # action_handoff records it
+
+
+async def test_a_question_the_help_center_answers_is_answered_instead_of_clarified(
+    env: Env, tmp_path: Path
+) -> None:
+    settings = make_settings(
+        FIXTURE_KB, tmp_path / "kb", f"sqlite:///{tmp_path / 'kb.db'}", poll_interval=60
+    )
+    engine = create_engine(settings.database_url)
+    upgrade(engine)
+    embedder = Embedder(PACKAGED_MODEL)
+    build(settings, engine, embedder)
+    kb = KnowledgeBase(settings, engine=engine, embedder=embedder, watch=False)
+    deps.configure(dataclasses.replace(env.deps, kb=kb))
+    try:
+        unsure = tracker(
+            "how many business days until my card refund shows up",
+            "nlu_fallback",
+            confidence=0.3,
+            ranking=RANKING,
+        )
+        assert await run_action(ActionClarify(), unsure) == (
+            [FollowupAction("action_answer_from_kb")],
+            [],
+        )
+        # Nothing confident in the help center, or too short to look up: clarify.
+        for text in ("parcel thing?", "what colour is a tuesday on the moon"):
+            events, [asked] = await run_action(
+                ActionClarify(), tracker(text, "nlu_fallback", confidence=0.3, ranking=RANKING)
+            )
+            assert (events, asked["text"]) == (
+                [],
+                "Sorry, I'm not sure I understood. Did you mean one of these?",
+            )
+    finally:
+        deps.configure(env.deps)
+        kb.close()
+        engine.dispose()
+
+
+def test_a_clarification_answered_from_the_help_center_does_not_count_as_unsure() -> None:
+    history = [
+        user_event("klarna pay later how", "nlu_fallback", confidence=0.3),
+        {"event": "action", "name": "action_clarify"},
+        {"event": "action", "name": "action_answer_from_kb"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    assert customer_turns(history) == [("nlu_fallback", "action_answer_from_kb")]
+    assert second_in_a_row([*history, user_event("zzz", "nlu_fallback")]) is False
