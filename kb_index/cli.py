@@ -332,16 +332,20 @@ def eval_command(queries_path: Path) -> None:
 @click.option("--top", default=20, show_default=True, help="Groups to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def gaps_command(days: int, top: int, as_json: bool) -> None:
-    """Questions that got no confident answer, grouped by meaning, most frequent first."""
+    """Questions that got no confident answer, or an answer the customer rated
+    "No", grouped by meaning, most frequent first."""
     settings = _settings()
+    since = datetime.now(UTC) - timedelta(days=days)
     with _engine(settings, migrate=False) as engine:
-        misses = FeedbackStore(engine).misses(since=datetime.now(UTC) - timedelta(days=days))
-    if not misses:
+        store = FeedbackStore(engine)
+        misses = store.misses(since=since)
+        rejected = [answer for answer in store.feedback(since=since) if not answer.helpful]
+    if not misses and not rejected:
         click.echo(f"no unanswered questions in the last {days} days")
         return
     embedder = Embedder(settings.model, settings.batch_size, settings.embed_threads)
     try:
-        gaps = find_gaps(misses, embedder, settings.gap_similarity)[:top]
+        gaps = find_gaps(misses, embedder, settings.gap_similarity, rejected)[:top]
     except KBError as error:
         raise click.ClickException(str(error)) from None
     if as_json:
@@ -353,7 +357,8 @@ def gaps_command(days: int, top: int, as_json: bool) -> None:
         return
     for gap in gaps:
         near = f"; nearest: {', '.join(gap.nearest_articles)}" if gap.nearest_articles else ""
-        click.echo(f"{gap.count} question(s) in {gap.conversations} conversation(s){near}")
+        rated = f" ({gap.rejected} answered but rated No)" if gap.rejected else ""
+        click.echo(f"{gap.count} question(s) in {gap.conversations} conversation(s){rated}{near}")
         for example in gap.examples:
             click.echo(f'    "{example}"')
 

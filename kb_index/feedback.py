@@ -113,12 +113,13 @@ class FeedbackStore:
             for row in rows
         ]
 
-    def feedback(self, limit: int = 10_000) -> list[Feedback]:
+    def feedback(self, since: datetime | None = None, limit: int = 10_000) -> list[Feedback]:
         """Most recent first."""
+        query = sa.select(tables.feedback).order_by(tables.feedback.c.id.desc()).limit(limit)
+        if since is not None:
+            query = query.where(tables.feedback.c.created_at >= since)
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(tables.feedback).order_by(tables.feedback.c.id.desc()).limit(limit)
-            ).all()
+            rows = connection.execute(query).all()
         return [
             Feedback(
                 row.id,

@@ -1,4 +1,8 @@
-"""Grouping unanswered questions by meaning, most frequent first (``kb gaps``)."""
+"""Grouping unanswered questions by meaning, most frequent first (``kb gaps``).
+
+Unanswered means: no passage reached the confidence threshold (a miss), or the
+customer said "No" to "Did this answer your question?" (a rejected answer: the
+help center has something on the topic, but not what was asked)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from datetime import datetime
 import numpy as np
 
 from kb_index.embedding import Embedder
-from kb_index.feedback import Miss
+from kb_index.feedback import Feedback, Miss
 
 EXAMPLES = 3
 
@@ -23,14 +27,39 @@ class Gap:
 
     count: int
     conversations: int
+    rejected: int  # of ``count``: answers the customer rated "No"
     examples: tuple[str, ...]
     nearest_articles: tuple[str, ...]
     last_asked: datetime
 
 
-def find_gaps(misses: Sequence[Miss], embedder: Embedder, similarity: float) -> list[Gap]:
+def find_gaps(
+    misses: Sequence[Miss],
+    embedder: Embedder,
+    similarity: float,
+    rejected: Sequence[Feedback] = (),
+) -> list[Gap]:
     """Greedy clustering: wordings in order of frequency join the group whose
-    centroid has a cosine similarity of at least ``similarity``, else start a new one."""
+    centroid has a cosine similarity of at least ``similarity``, else start a new one.
+    ``rejected`` (feedback with ``helpful`` False) counts like misses, with the
+    first article shown as the nearest one."""
+    rejected_ids = {-answer.id for answer in rejected if not answer.helpful}
+    misses = [
+        *misses,
+        *(
+            Miss(
+                -answer.id,  # negative: apart from kb_misses ids
+                answer.conversation_id,
+                answer.query,
+                None,
+                answer.doc_ids_shown[0] if answer.doc_ids_shown else None,
+                answer.version_id,
+                answer.created_at,
+            )
+            for answer in rejected
+            if not answer.helpful
+        ),
+    ]
     if not misses:
         return []
     by_wording: dict[str, list[Miss]] = {}
@@ -58,12 +87,15 @@ def find_gaps(misses: Sequence[Miss], embedder: Embedder, similarity: float) -> 
         examples = []
         for index in group:
             # the original wording of the most recent question with this text
-            examples.append(max(by_wording[wordings[index]], key=lambda m: m.id).query)
+            examples.append(
+                max(by_wording[wordings[index]], key=lambda m: (m.created_at, m.id)).query
+            )
         nearest = Counter(miss.doc_id for miss in group_misses if miss.doc_id)
         gaps.append(
             Gap(
                 count=len(group_misses),
                 conversations=len({miss.conversation_id for miss in group_misses}),
+                rejected=sum(1 for miss in group_misses if miss.id in rejected_ids),
                 examples=tuple(examples[:EXAMPLES]),
                 nearest_articles=tuple(doc for doc, _count in nearest.most_common(2)),
                 last_asked=max(miss.created_at for miss in group_misses),

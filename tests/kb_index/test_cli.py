@@ -219,6 +219,36 @@ def test_gaps_groups_unanswered_questions_most_frequent_first(
     )
 
 
+def test_gaps_include_answers_the_customer_rated_no(env: dict[str, str], database_url: str) -> None:
+    assert kb(env, "build", "-q").exit_code == 0
+    engine = create_engine(database_url)
+    store = FeedbackStore(engine)
+    store.record_miss("c1", "can I pay with bitcoin", 0.3, "payment-methods")
+    store.record_feedback("c2", "Can I pay with Bitcoin?", ["payment-methods"], False)
+    store.record_feedback("c3", "how do I track my order", ["track-order"], True)
+    engine.dispose()
+
+    result = kb(env, "gaps", "--json")
+
+    assert result.exit_code == 0, result.output
+    gaps = json.loads(result.stdout)
+    assert [
+        {key: gap[key] for key in ("count", "conversations", "rejected", "nearest_articles")}
+        for gap in gaps
+    ] == [
+        {
+            "count": 2,
+            "conversations": 2,
+            "rejected": 1,
+            "nearest_articles": ["payment-methods"],
+        }
+    ]
+    assert sorted(gaps[0]["examples"]) == [
+        "Can I pay with Bitcoin?",
+        "can I pay with bitcoin",
+    ]
+
+
 def test_calibrate_finds_a_threshold_that_separates_the_dev_set(
     env: dict[str, str], tmp_path: Path
 ) -> None:
