@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,41 @@ def stack_settings(var_dir: Path, **overrides: Any) -> StackSettings:
     }
     values.update(overrides)
     return StackSettings(_env_file=None, **values)
+
+
+@contextmanager
+def started_stack(
+    settings: StackSettings,
+    model: Path,
+    *,
+    handoff: bool = False,
+    slack: dict[str, str] | None = None,
+    migrate: bool = True,
+) -> Iterator[Stack]:
+    """Action server + Rasa (+ the handoff service, with ``slack`` as its
+    environment: token, signing secret, API URL), stopped on exit."""
+    running = Stack(settings)
+    if migrate:
+        running.migrate()
+    services = [running.actions_service(), running.rasa_service(model)]
+    if handoff:
+        service = running.handoff_service()
+        service.env.update(slack or {})
+        services.append(service)
+    try:
+        running.start(services)
+        yield running
+    finally:
+        running.stop()
+
+
+def slack_env(token: str, signing_secret: str, api_url: str) -> dict[str, str]:
+    """The handoff service's settings for a (local imitation of) Slack."""
+    return {
+        "SLACK_BOT_TOKEN": token,
+        "SLACK_SIGNING_SECRET": signing_secret,
+        "FRONTLINE_HANDOFF_SLACK_API_URL": api_url,
+    }
 
 
 @pytest.fixture(scope="session")

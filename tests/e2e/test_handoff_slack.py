@@ -21,7 +21,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.database import create_engine
 from bot.stack import Stack
 from handoff.store import EscalationStore
-from tests.e2e.conftest import WidgetClient, stack_settings
+from tests.e2e.conftest import WidgetClient, slack_env, stack_settings, started_stack
 from tests.handoff.mock_slack import MockSlack
 
 pytestmark = pytest.mark.e2e
@@ -57,21 +57,13 @@ async def stack(
     model: Path, tmp_path_factory: pytest.TempPathFactory, slack: MockSlack
 ) -> AsyncIterator[Stack]:
     prepare(slack)
-    running = Stack(stack_settings(tmp_path_factory.mktemp("slack")))
-    running.migrate()
-    handoff = running.handoff_service()
-    handoff.env.update(
-        {
-            "SLACK_BOT_TOKEN": slack.token,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "FRONTLINE_HANDOFF_SLACK_API_URL": slack.url,
-        }
-    )
-    try:
-        running.start([running.actions_service(), running.rasa_service(model), handoff])
+    with started_stack(
+        stack_settings(tmp_path_factory.mktemp("slack")),
+        model,
+        handoff=True,
+        slack=slack_env(slack.token, SECRET, slack.url),
+    ) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def signed(body: str, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:

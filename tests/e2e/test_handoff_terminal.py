@@ -15,7 +15,7 @@ import pytest
 from bot.database import create_engine
 from bot.stack import ROOT, Stack
 from handoff.store import EscalationStore
-from tests.e2e.conftest import WidgetClient, stack_settings
+from tests.e2e.conftest import WidgetClient, stack_settings, started_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -24,15 +24,10 @@ pytestmark = pytest.mark.e2e
 async def handoff_stack(
     model: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Stack]:
-    running = Stack(stack_settings(tmp_path_factory.mktemp("handoff")))
-    running.migrate()
-    try:
-        running.start(
-            [running.actions_service(), running.rasa_service(model), running.handoff_service()]
-        )
+    with started_stack(
+        stack_settings(tmp_path_factory.mktemp("handoff")), model, handoff=True
+    ) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def agent(stack: Stack, *args: str) -> str:

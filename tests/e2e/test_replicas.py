@@ -8,17 +8,16 @@ This is the documented way to grow past one machine (docs/architecture.md,
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from bot.stack import Stack
-from tests.conftest import POSTGRES_URL
-from tests.e2e.conftest import WidgetClient, stack_settings
+from tests.conftest import postgres_database
+from tests.e2e.conftest import WidgetClient, stack_settings, started_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -39,36 +38,22 @@ def replicas(
 ) -> Iterator[tuple[Stack, Stack]]:
     """Replicas a and b (each an action server + a Rasa server) on a fresh
     PostgreSQL database and the local Redis."""
-    name = f"frontline_replicas_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    stacks = [
-        Stack(
-            stack_settings(
-                tmp_path_factory.mktemp(f"replica-{n}"), database_url=url, redis_url=REDIS_URL
+    with postgres_database() as url, ExitStack() as running:
+        first, second = (
+            running.enter_context(
+                started_stack(
+                    stack_settings(
+                        tmp_path_factory.mktemp(f"replica-{name}"),
+                        database_url=url,
+                        redis_url=REDIS_URL,
+                    ),
+                    model,
+                    migrate=name == "a",  # one migration for the shared database
+                )
             )
+            for name in ("a", "b")
         )
-        for n in ("a", "b")
-    ]
-    stacks[0].migrate()
-    try:
-        for running in stacks:
-            running.start([running.actions_service(), running.rasa_service(model)])
-        yield stacks[0], stacks[1]
-    finally:
-        for running in stacks:
-            running.stop()
-        with admin.connect() as connection:
-            connection.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"
-                ),
-                {"name": name},
-            )
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+        yield first, second
 
 
 async def turn(stack: Stack, session_id: str, text: str) -> list[str]:

@@ -15,22 +15,17 @@ import pytest
 from bot.database import create_engine
 from bot.stack import ROOT, Stack
 from handoff.store import EscalationStore
-from tests.e2e.conftest import WidgetClient, stack_settings
+from tests.e2e.conftest import WidgetClient, stack_settings, started_stack
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def report_stack(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(stack_settings(tmp_path_factory.mktemp("report")))
-    running.migrate()
-    try:
-        running.start(
-            [running.actions_service(), running.rasa_service(model), running.handoff_service()]
-        )
+    with started_stack(
+        stack_settings(tmp_path_factory.mktemp("report")), model, handoff=True
+    ) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def handoff_cli(stack: Stack, *args: str) -> str:

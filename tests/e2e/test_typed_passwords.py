@@ -17,7 +17,7 @@ from actions.tier1.typed_secrets import WARNING
 from bot.database import create_engine
 from bot.stack import Stack
 from bot.typed_secrets import MASK
-from tests.e2e.conftest import WidgetClient, stack_settings
+from tests.e2e.conftest import WidgetClient, slack_env, stack_settings, started_stack
 from tests.e2e.test_handoff_slack import SECRET, cards, prepare, texts, wait_for
 from tests.handoff.mock_slack import MockSlack
 
@@ -41,21 +41,13 @@ async def stack(
     model: Path, tmp_path_factory: pytest.TempPathFactory, slack: MockSlack
 ) -> AsyncIterator[Stack]:
     prepare(slack)
-    running = Stack(stack_settings(tmp_path_factory.mktemp("passwords")))
-    running.migrate()
-    handoff = running.handoff_service()
-    handoff.env.update(
-        {
-            "SLACK_BOT_TOKEN": slack.token,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "FRONTLINE_HANDOFF_SLACK_API_URL": slack.url,
-        }
-    )
-    try:
-        running.start([running.actions_service(), running.rasa_service(model), handoff])
+    with started_stack(
+        stack_settings(tmp_path_factory.mktemp("passwords")),
+        model,
+        handoff=True,
+        slack=slack_env(slack.token, SECRET, slack.url),
+    ) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def every_value(database_url: str) -> str:
