@@ -23,7 +23,15 @@ from actions.backends import (
     SubscriptionStatus,
     mask_email,
 )
-from actions.tier1.base import OFFER_HUMAN, Completion, Flow, FlowContext, Verdict, Verification
+from actions.tier1.base import (
+    OFFER_HUMAN,
+    Completion,
+    Flow,
+    FlowContext,
+    Verdict,
+    Verification,
+    accept_confirmation,
+)
 from actions.tier1.flow import FlowSubmit, FlowValidator
 from actions.tier1.messages import article_url, button, day, message
 from actions.tier1.parsing import yes_or_no
@@ -257,12 +265,7 @@ class DeleteAccountFlow(Flow):
         )
 
     async def accept(self, slot: str, ctx: FlowContext) -> Verdict:
-        confirmed = yes_or_no(ctx.turn)
-        if confirmed is None:
-            ctx.say(message("Please answer yes (delete my account) or no (keep it)."))
-            return Verdict.INVALID
-        ctx.set("flow_confirmed", confirmed)
-        return Verdict.ACCEPTED
+        return accept_confirmation(ctx, "Please answer yes (delete my account) or no (keep it).")
 
 
 DELETE_ACCOUNT = DeleteAccountFlow()

@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import deps as shared
 from actions.backends import BackendUnavailable, Outcome
 from actions.tier1.messages import Message
+from actions.tier1.parsing import yes_or_no
 from actions.tier1.turn import Turn, identity, turn_of
 from bot.typed_secrets import IDENTIFIER_SLOTS
 
@@ -152,6 +153,17 @@ def give_up(ctx: FlowContext, reason: str) -> None:
     ctx.set("flow_failed", True)
     ctx.set("handoff_reason", reason)
     ctx.log("flow gave up: %s", reason)
+
+
+def accept_confirmation(ctx: FlowContext, reprompt: str) -> Verdict:
+    """The customer's yes or no to a flow's confirmation question, into
+    ``flow_confirmed``; anything else is asked again with ``reprompt``."""
+    confirmed = yes_or_no(ctx.turn)
+    if confirmed is None:
+        ctx.say({"text": reprompt})
+        return Verdict.INVALID
+    ctx.set("flow_confirmed", confirmed)
+    return Verdict.ACCEPTED
 
 
 def system_down(ctx: FlowContext, error: BackendUnavailable) -> Verdict:

@@ -20,7 +20,14 @@ from actions.backends import (
     OrderStatus,
     Outcome,
 )
-from actions.tier1.base import OFFER_HUMAN, Completion, Flow, FlowContext, Verdict
+from actions.tier1.base import (
+    OFFER_HUMAN,
+    Completion,
+    Flow,
+    FlowContext,
+    Verdict,
+    accept_confirmation,
+)
 from actions.tier1.flow import FlowSubmit, FlowValidator
 from actions.tier1.messages import Message, article_url, button, day, eur, message
 from actions.tier1.parsing import clean_line, has_digit, order_number_of, yes_or_no
@@ -211,12 +218,7 @@ class OrderFlow(Flow):
                 return Verdict.INVALID
             return Verdict.ACCEPTED
         if slot == "flow_confirmed":
-            confirmed = yes_or_no(ctx.turn)
-            if confirmed is None:
-                ctx.say(message("Please answer yes or no."))
-                return Verdict.INVALID
-            ctx.set("flow_confirmed", confirmed)
-            return Verdict.ACCEPTED
+            return accept_confirmation(ctx, "Please answer yes or no.")
         return await self.accept_more(slot, ctx)
 
     async def accept_more(self, slot: str, ctx: FlowContext) -> Verdict:

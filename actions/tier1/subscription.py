@@ -15,7 +15,7 @@ from actions.backends import (
     Subscription,
     SubscriptionStatus,
 )
-from actions.tier1.base import Completion, Flow, FlowContext, Verdict
+from actions.tier1.base import Completion, Flow, FlowContext, Verdict, accept_confirmation
 from actions.tier1.flow import FlowSubmit, FlowValidator
 from actions.tier1.messages import Message, article_url, button, day, eur, message
 from actions.tier1.parsing import yes_or_no
@@ -93,12 +93,7 @@ class CancelSubscriptionFlow(Flow):
         ctx.say(confirmation(subscription, ctx.today))
 
     async def accept(self, slot: str, ctx: FlowContext) -> Verdict:
-        confirmed = yes_or_no(ctx.turn)
-        if confirmed is None:
-            ctx.say(message("Please answer yes (cancel Plus) or no (keep it)."))
-            return Verdict.INVALID
-        ctx.set("flow_confirmed", confirmed)
-        return Verdict.ACCEPTED
+        return accept_confirmation(ctx, "Please answer yes (cancel Plus) or no (keep it).")
 
 
 CANCEL_SUBSCRIPTION = CancelSubscriptionFlow()
