@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -95,11 +96,6 @@ class FeedbackStore:
 
     def misses(self, since: datetime | None = None, limit: int = 10_000) -> list[Miss]:
         """Most recent first."""
-        query = sa.select(tables.misses).order_by(tables.misses.c.id.desc()).limit(limit)
-        if since is not None:
-            query = query.where(tables.misses.c.created_at >= since)
-        with self.engine.connect() as connection:
-            rows = connection.execute(query).all()
         return [
             Miss(
                 row.id,
@@ -110,16 +106,11 @@ class FeedbackStore:
                 row.version_id,
                 aware_utc(row.created_at) or now(),
             )
-            for row in rows
+            for row in self._recent(tables.misses, since, limit)
         ]
 
     def feedback(self, since: datetime | None = None, limit: int = 10_000) -> list[Feedback]:
         """Most recent first."""
-        query = sa.select(tables.feedback).order_by(tables.feedback.c.id.desc()).limit(limit)
-        if since is not None:
-            query = query.where(tables.feedback.c.created_at >= since)
-        with self.engine.connect() as connection:
-            rows = connection.execute(query).all()
         return [
             Feedback(
                 row.id,
@@ -130,5 +121,13 @@ class FeedbackStore:
                 row.version_id,
                 aware_utc(row.created_at) or now(),
             )
-            for row in rows
+            for row in self._recent(tables.feedback, since, limit)
         ]
+
+    def _recent(self, table: sa.Table, since: datetime | None, limit: int) -> Sequence[sa.Row[Any]]:
+        """Rows of ``table``, newest first, created at ``since`` or later."""
+        query = sa.select(table).order_by(table.c.id.desc()).limit(limit)
+        if since is not None:
+            query = query.where(table.c.created_at >= since)
+        with self.engine.connect() as connection:
+            return connection.execute(query).all()
