@@ -21,6 +21,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.greet import TOPICS
+from actions.kb_answer import previous_customer_turns
 from actions.tier1 import typed_secrets
 from actions.tier1.base import HANDOFF, TRIAGE, context, utter
 from actions.tier1.intents import INTENT_TITLES
@@ -134,13 +135,15 @@ def said_so_far(events: list[dict[str, Any]]) -> str:
     return " ".join(turn["text"] for turn in transcript(events) if turn["from"] == "customer")
 
 
-async def help_center_knows(turn: Turn, kb: KnowledgeBase | None) -> bool:
+async def help_center_knows(turn: Turn, kb: KnowledgeBase | None, history: list[str]) -> bool:
     """Whether the help center has a confident passage for this message (a
-    question of a few words or more; never for special inputs)."""
+    question of a few words or more; never for special inputs). ``history`` as
+    ``action_answer_from_kb`` passes it, so both decide alike and its query
+    embedding comes from the reader's cache."""
     if kb is None or bad_input(turn.text) is not None or len(turn.text.split()) < KB_MIN_WORDS:
         return False
     try:
-        answer = await asyncio.to_thread(kb.answer, turn.text, [])
+        answer = await asyncio.to_thread(kb.answer, turn.text, history)
     except Exception:  # boundary: the clarification still works without the help center
         logger.exception("kb lookup for a low-confidence turn failed")
         return False
@@ -172,7 +175,7 @@ class ActionClarify(Action):
             ctx.say(message(NEEDS_PERSON))
             utter(dispatcher, ctx.messages)
             return [SlotSet("handoff_reason", TRIAGE), FollowupAction(HANDOFF)]
-        if await help_center_knows(ctx.turn, ctx.deps.kb):
+        if await help_center_knows(ctx.turn, ctx.deps.kb, previous_customer_turns(tracker)):
             # Unsure which topic, but the help center has a confident passage:
             # answer from it (Tier 0) instead of asking which topic was meant.
             return [FollowupAction(KB_ANSWER_ACTION)]
