@@ -373,7 +373,9 @@ class Stack:
             "--interface", self.settings.host,
             "--port", str(self.settings.rasa_port),
             "--enable-api",
-            "--auth-token", self.token,
+            # One argument: a random token may start with "-", which argparse
+            # would read as an option.
+            f"--auth-token={self.token}",
             "--cors", "*",
             "--logging-config-file", "bot/logging.yml",
         ]  # fmt: skip

@@ -51,7 +51,7 @@ def rasa_service(
         "--interface", host,
         "--port", str(port),
         "--enable-api",
-        "--auth-token", token,
+        f"--auth-token={token}",
     ]  # fmt: skip
     return Service(
         "baseline-rasa",
