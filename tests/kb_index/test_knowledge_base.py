@@ -3,7 +3,9 @@ from __future__ import annotations
 import dataclasses
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
@@ -19,6 +21,7 @@ from kb_index import (
     build,
 )
 from kb_index.feedback import FeedbackStore
+from kb_index.settings import PACKAGED_MODEL
 
 GIFT_ARTICLE = (
     "---\nid: gift-wrapping\ntitle: Gift wrapping\ncategory: orders\ntags: [gift]\n"
@@ -202,3 +205,25 @@ def test_missing_index_files_are_reported_with_their_path(
 
 def test_answer_without_any_matching_article(kb: KnowledgeBase) -> None:
     assert kb.answer("hello", filters={"locale": "fr"}) == Answer(None, (), False, 0.0, 0.5, 1)
+
+
+def test_single_queries_use_the_onnx_export_with_the_same_vectors(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    from bot.nlu.export import export
+
+    folder = tmp_path / "all-MiniLM-L6-v2"
+    export(folder)
+    fast = Embedder(PACKAGED_MODEL, cache_size=0, exported=folder)
+    assert fast.query_runtime == "onnxruntime"
+    questions = ["how do I reset my password", "wo ist mein Paket?", "hi"]
+    expected = embedder.encode(questions)
+    got = np.vstack([fast.encode_query(question) for question in questions])
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert fast._model is None  # torch never loaded for queries
+
+
+def test_without_an_export_queries_use_sentence_transformers(tmp_path: Path) -> None:
+    slow = Embedder(PACKAGED_MODEL, cache_size=0, exported=tmp_path / "missing")
+    assert slow.query_runtime == "sentence-transformers"
+    assert Embedder(str(tmp_path), exported=tmp_path).query_runtime == "sentence-transformers"
