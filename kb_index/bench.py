@@ -15,9 +15,21 @@ Measures, on this machine:
   ``_search_`` variants without the embedding. Passages beyond the shipped
   help center are synthetic: vectors scattered around the real passage
   vectors, texts drawn from the help center's vocabulary.
-* ``ann_<n>_recall@10``: the approximate index (HNSW) against exact search,
-  for real dev questions and for synthetic queries; ``ann_<n>_build_s``.
-* ``rss_<n>_mb``: resident memory after loading ``n`` passages.
+* ``index_<n>_build_s``: the vector index (``index_<n>_kind_ivf`` /
+  ``_kind_hnsw`` say which; ``index_<n>_lists`` for IVF);
+  ``keyword_<n>_build_s``: the BM25 index.
+* ``ann_<n>_recall@10_questions`` / ``_synthetic``: the approximate index at
+  its configured depth against exact search, for the real dev questions and
+  for synthetic queries; ``_nprobe<p>`` (IVF) or ``_ef<e>`` (HNSW) variants
+  sweep the search depth, with ``ann_<n>_search_ms_*`` per query.
+* ``rss_<n>_mb``: resident memory of what a reader holds for ``n`` passages
+  (vector and keyword index, passage texts); ``rss_peak_mb``: the benchmark
+  process's peak.
+
+The million-passage size (about 4 minutes in all and a 6.3 GB peak here, most
+of it while the BM25 index of a million passages is built):
+
+    python -m kb_index.bench --out var/kb-bench.json --sizes 1000,100000,1000000
 """
 
 from __future__ import annotations
@@ -54,11 +66,13 @@ TOPIC_SPREAD = 0.9  # noise norm relative to a unit vector: cosine to the base a
 SYNTHETIC_SPREAD = 0.5  # cosine to the base about 0.9
 RECALL_QUERIES = 200
 EF_SEARCH_SWEEP = (64, 128, 256, 512)
+NPROBE_SWEEP = (16, 32, 48, 64, 128)
 
 
-def rss_mb() -> float:
+def rss_mb(field: str = "VmRSS") -> float:
+    """Resident memory of this process (``VmHWM``: its peak), MiB."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -156,9 +170,7 @@ def synthetic_corpus(
     return matrix, corpus
 
 
-def retriever_for(
-    matrix: np.ndarray, texts: list[str], settings: KBSettings, kind: str
-) -> Retriever:
+def passages_for(texts: list[str]) -> tuple[Passages, list[DocumentInfo]]:
     count = len(texts)
     documents = [
         DocumentInfo(f"doc-{i}", f"Doc {i}", f"https://x.example/{i}", "c", "all", "en")
@@ -172,10 +184,65 @@ def retriever_for(
         heading_paths=[""] * count,
         texts=texts,
     )
-    index = vectors.build_index(matrix, index_params(settings), kind)  # type: ignore[arg-type]
-    return Retriever(
-        index, KeywordIndex.build(texts), passages, documents, retrieval_config(settings)
+    return passages, documents
+
+
+def synthetic_queries(matrix: np.ndarray, count: int = RECALL_QUERIES) -> np.ndarray:
+    """Unit vectors near random passages, as far from them as passages from their sub-topic."""
+    rng = np.random.default_rng(1)
+    queries = matrix[rng.integers(0, len(matrix), count)] + (
+        rng.standard_normal((count, matrix.shape[1])).astype(np.float32)
+        * SYNTHETIC_SPREAD
+        / np.sqrt(matrix.shape[1])
     )
+    return queries / np.linalg.norm(queries, axis=1, keepdims=True)
+
+
+def recall_at_10(truth: np.ndarray, found: np.ndarray) -> float:
+    """Mean share of the exact top 10 that the approximate search found."""
+    return float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]))
+
+
+def bench_recall(
+    index: Any,
+    kind: str,
+    params: vectors.IndexParams,
+    size: int,
+    query_sets: dict[str, tuple[np.ndarray, np.ndarray]],
+) -> dict[str, float]:
+    """Recall@10 against exact search (``query_sets``: label -> queries, true
+    top 10) over a sweep of search depths, then at the configured depth."""
+    results: dict[str, float] = {}
+    sweep: tuple[int, ...]
+    if kind == "hnsw":
+        sweep, configured, tag = EF_SEARCH_SWEEP, params.hnsw_ef_search, "ef"
+    else:
+        sweep, configured, tag = NPROBE_SWEEP, min(params.ivf_nprobe, index.nlist), "nprobe"
+
+    def set_depth(depth: int) -> None:
+        if kind == "hnsw":
+            index.hnsw.efSearch = depth
+        else:
+            index.nprobe = depth
+
+    depths = sorted({*sweep, configured})
+    if kind == "ivf":
+        depths = [depth for depth in depths if depth <= index.nlist]
+    for label, (queries, truth) in query_sets.items():
+        for depth in depths:
+            set_depth(depth)
+            started = time.perf_counter()
+            _, found = index.search(queries, 10)
+            per_query = (time.perf_counter() - started) / len(queries) * 1000
+            results[f"ann_{size}_recall@10_{label}_{tag}{depth}"] = round(
+                recall_at_10(truth, found), 4
+            )
+            results[f"ann_{size}_search_ms_{label}_{tag}{depth}"] = round(per_query, 3)
+        results[f"ann_{size}_recall@10_{label}"] = results[
+            f"ann_{size}_recall@10_{label}_{tag}{configured}"
+        ]
+    set_depth(configured)
+    return results
 
 
 def bench_scale(
@@ -197,21 +264,40 @@ def bench_scale(
         matrix, texts = synthetic_corpus(centres, center_texts, size)
         kind = params.kind_for(size)
         faiss.omp_set_num_threads(os.cpu_count() or 1)
+        query_sets: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        if kind != "flat":
+            # exact top 10 straight from the matrix (no second copy of the vectors)
+            for label, queries in (
+                ("questions", question_vectors),
+                ("synthetic", synthetic_queries(matrix)),
+            ):
+                _, truth = faiss.knn(queries, matrix, 10, faiss.METRIC_INNER_PRODUCT)
+                query_sets[label] = (queries, truth)
         started = time.perf_counter()
-        retriever = retriever_for(matrix, texts, settings, kind)
+        index: Any = vectors.build_index(matrix, params, kind)  # type: ignore[arg-type]
         results[f"index_{size}_build_s"] = round(time.perf_counter() - started, 2)
         results[f"index_{size}_kind_hnsw"] = int(kind == "hnsw")
-        faiss.omp_set_num_threads(settings.search_threads)
+        results[f"index_{size}_kind_ivf"] = int(kind == "ivf")
+        if kind == "ivf":
+            results[f"index_{size}_lists"] = index.nlist
+            results[f"index_{size}_nprobe"] = index.nprobe
+        del matrix  # a reader holds the index, not the matrix
         log(f"{size} passages: {kind} index built in {results[f'index_{size}_build_s']} s")
-        del texts
-        # what a reader holds: index, keyword index, passages (not the generator's matrix)
-        results[f"rss_{size}_mb"] = round(rss_mb() - base_rss - matrix.nbytes / 2**20, 1)
+        started = time.perf_counter()
+        keyword = KeywordIndex.build(texts)
+        results[f"keyword_{size}_build_s"] = round(time.perf_counter() - started, 2)
+        passages, documents = passages_for(texts)
+        retriever = Retriever(index, keyword, passages, documents, retrieval_config(settings))
+        del texts, passages, keyword
+        faiss.omp_set_num_threads(settings.search_threads)
+        # what a reader holds: index, keyword index, passages
+        results[f"rss_{size}_mb"] = round(rss_mb() - base_rss, 1)
 
         end_to_end, search_only = [], []
         for i in range(samples):
             question = questions[i % len(questions)] + ("" if i < len(questions) else f" {i}")
             started = time.perf_counter()
-            vector = embedder.encode([question])[0]  # no cache: every sample embeds
+            vector = embedder.encode_query(question)  # the reader's path, cache off
             middle = time.perf_counter()
             retriever.rank(vector, question, 5)
             stopped = time.perf_counter()
@@ -226,41 +312,13 @@ def bench_scale(
         log(f"{size} passages: p50 {p50:.1f} ms, p95 {p95:.1f} ms (search only p95 {s95:.1f} ms)")
 
         if kind != "flat":
-            exact = vectors.build_index(matrix, params, "flat")
-            rng = np.random.default_rng(1)
-            synthetic_queries = matrix[rng.integers(0, size, RECALL_QUERIES)] + (
-                rng.standard_normal((RECALL_QUERIES, matrix.shape[1])).astype(np.float32)
-                * SYNTHETIC_SPREAD
-                / np.sqrt(matrix.shape[1])
+            results.update(bench_recall(index, kind, params, size, query_sets))
+            log(
+                f"{size} passages: recall@10 questions "
+                f"{results[f'ann_{size}_recall@10_questions']}, synthetic "
+                f"{results[f'ann_{size}_recall@10_synthetic']}"
             )
-            synthetic_queries /= np.linalg.norm(synthetic_queries, axis=1, keepdims=True)
-            index: Any = retriever.vector_index
-            for label, queries in (
-                ("questions", question_vectors),
-                ("synthetic", synthetic_queries),
-            ):
-                _, truth = exact.search(queries, 10)
-                for ef in EF_SEARCH_SWEEP if kind == "hnsw" else (None,):
-                    if ef is not None:
-                        index.hnsw.efSearch = ef
-                    started = time.perf_counter()
-                    _, found = index.search(queries, 10)
-                    per_query = (time.perf_counter() - started) / len(queries) * 1000
-                    recall = np.mean(
-                        [len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]
-                    )
-                    suffix = f"_ef{ef}" if ef is not None else ""
-                    results[f"ann_{size}_recall@10_{label}{suffix}"] = round(float(recall), 4)
-                    results[f"ann_{size}_search_ms_{label}{suffix}"] = round(per_query, 3)
-            if kind == "hnsw":
-                index.hnsw.efSearch = params.hnsw_ef_search
-                for label in ("questions", "synthetic"):
-                    results[f"ann_{size}_recall@10_{label}"] = results[
-                        f"ann_{size}_recall@10_{label}_ef{params.hnsw_ef_search}"
-                    ]
-            log(f"{size} passages: recall@10 {results[f'ann_{size}_recall@10_questions']}")
-            del exact
-        del retriever, matrix
+        del retriever, index
     return results
 
 
@@ -292,8 +350,9 @@ def main() -> None:
             log("building the shipped help center")
             results.update(bench_build(args.source, Path(workdir), {}))
             log(f"build: {results['build_s']} s, refresh {results['refresh_one_article_s']} s")
-    # the reader's configuration: query_threads for the embedding
-    embedder = Embedder(settings.model, settings.batch_size, settings.query_threads)
+    # the reader's configuration: query_threads for the embedding, single
+    # queries through the ONNX export when make setup wrote one, no cache
+    embedder = Embedder(settings.model, settings.batch_size, settings.query_threads, cache_size=0)
     documents = read_sources(args.source, settings.articles_prefix).documents
     from kb_index.chunking import chunk_document
 
@@ -310,6 +369,7 @@ def main() -> None:
         bench_scale(sizes, settings, embedder, centres, center_texts, questions, args.samples, log)
     )
     results["bench_total_s"] = round(time.perf_counter() - started, 1)
+    results["rss_peak_mb"] = round(rss_mb("VmHWM"), 1)
     results["cpu_count"] = os.cpu_count() or 0
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
