@@ -8,7 +8,8 @@ engine's CPU per message. A message has a few dozen non-zero counts, so this
 class adds up the weight rows of those columns and the dense features' block
 instead: the same decision values, in microseconds.
 
-Used in config.yml as ``bot.nlu.classifier.LogisticRegressionClassifier``.
+Used in config.yml as ``bot.nlu.classifier.FastLogisticRegressionClassifier`` (Rasa
+looks components up by class name, so it must differ from Rasa's).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from scipy.special import softmax
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class LogisticRegressionClassifier(RasaLogisticRegressionClassifier):
+class FastLogisticRegressionClassifier(RasaLogisticRegressionClassifier):
     """Rasa's logistic-regression intent classifier; see the module docstring."""
 
     _weights: tuple[np.ndarray, np.ndarray] | None = None

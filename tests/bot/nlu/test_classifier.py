@@ -57,7 +57,7 @@ def rankings(folder: Path, classifier: str) -> list[list[list[object]]]:
 
 def test_the_same_confidences_as_rasas_classifier(tmp_path: Path) -> None:
     expected = rankings(tmp_path / "rasa", "LogisticRegressionClassifier")
-    got = rankings(tmp_path / "ours", "bot.nlu.classifier.LogisticRegressionClassifier")
+    got = rankings(tmp_path / "ours", "bot.nlu.classifier.FastLogisticRegressionClassifier")
     assert [[name for name, _ in ranking] for ranking in got] == [
         [name for name, _ in ranking] for ranking in expected
     ]
