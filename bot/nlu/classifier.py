@@ -70,6 +70,9 @@ class FastLogisticRegressionClassifier(RasaLogisticRegressionClassifier):
                 f"X has {width} features, but LogisticRegression is expecting "
                 f"{len(weights)} features as input."
             )
+        # Sums of products, not matrix products: OpenBLAS runs even this small
+        # a product on two threads, and its idle thread then spins for
+        # milliseconds (measured: 2.1 ms of CPU for 0.1 ms of work).
         total = intercept.copy()
         offset = 0
         for features in ordered:
@@ -78,10 +81,11 @@ class FastLogisticRegressionClassifier(RasaLogisticRegressionClassifier):
             if features.is_sparse():
                 coo = matrix.tocoo()
                 if coo.nnz:
-                    total += np.asarray(coo.data, dtype=np.float64) @ weights[offset + coo.col]
+                    values = np.asarray(coo.data, dtype=np.float64)[:, None]
+                    total += (weights[offset + coo.col] * values).sum(axis=0)
             else:
                 row = np.asarray(matrix, dtype=np.float64).reshape(-1)
-                total += row @ weights[offset : offset + size]
+                total += (weights[offset : offset + size] * row[:, None]).sum(axis=0)
             offset += size
         return total
 
