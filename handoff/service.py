@@ -142,9 +142,17 @@ def summarize(request: EscalationRequest) -> str:
 def first_jobs(escalation_id: str, now: datetime) -> list[Job]:
     """The card, then the transcript in its thread: queued together so that
     nothing relayed later can overtake the transcript."""
+    # Times from the service's clock, not the jobs' real-time defaults.
     return [
-        Job(escalation_id, POST_ESCALATION, {}, f"{escalation_id}:post", created_at=now),
-        Job(escalation_id, POST_TRANSCRIPT, {}, f"{escalation_id}:transcript", created_at=now),
+        Job(
+            escalation_id,
+            kind,
+            {},
+            f"{escalation_id}:{suffix}",
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for kind, suffix in ((POST_ESCALATION, "post"), (POST_TRANSCRIPT, "transcript"))
     ]
 
 
@@ -239,6 +247,7 @@ class HandoffService:
                 {"from": "customer", "text": text},
                 f"{escalation.id}:customer:{key}",
                 created_at=self.clock(),
+                next_attempt_at=self.clock(),
             )
         )
         return True
@@ -268,6 +277,7 @@ class HandoffService:
                         {},
                         f"{escalation.id}:card:contact:{email}",
                         created_at=self.clock(),
+                        next_attempt_at=self.clock(),
                     )
                 ],
             )
@@ -289,6 +299,7 @@ class HandoffService:
                 {"from": "system", "text": text},
                 f"{escalation.id}:presence:{now.isoformat()}:{present}",
                 created_at=now,
+                next_attempt_at=self.clock(),
             )
         )
         return True
@@ -312,6 +323,7 @@ class HandoffService:
                     {"from": "csat", "score": score, "comment": comment or ""},
                     f"{latest.id}:csat",
                     created_at=self.clock(),
+                    next_attempt_at=self.clock(),
                 )
             ],
         )
@@ -332,6 +344,7 @@ class HandoffService:
                     {"from": "csat", "score": latest.csat_score, "comment": comment},
                     f"{latest.id}:csat-comment",
                     created_at=self.clock(),
+                    next_attempt_at=self.clock(),
                 )
             ],
         )
@@ -352,7 +365,13 @@ class HandoffService:
                 },
                 expect_status=("queued", "posted"),
                 jobs=[
-                    Job(escalation_id, UPDATE_CARD, {}, f"{escalation_id}:card:claimed"),
+                    Job(
+                        escalation_id,
+                        UPDATE_CARD,
+                        {},
+                        f"{escalation_id}:card:claimed",
+                        next_attempt_at=self.clock(),
+                    ),
                     Job(
                         escalation_id,
                         TO_CUSTOMER,
@@ -361,6 +380,7 @@ class HandoffService:
                         ),
                         f"{escalation_id}:customer:joined",
                         created_at=now,
+                        next_attempt_at=self.clock(),
                     ),
                 ],
             )
@@ -385,6 +405,7 @@ class HandoffService:
                 _trigger("agent_message", {"agent_text": text, "agent_name": agent.name}),
                 f"{escalation_id}:agent:{key}",
                 created_at=self.clock(),
+                next_attempt_at=self.clock(),
             )
         )
         return "relayed"
@@ -405,13 +426,20 @@ class HandoffService:
                 {"status": status, "closed_at": now},
                 expect_status=OPEN_STATUSES,
                 jobs=[
-                    Job(escalation_id, UPDATE_CARD, {}, f"{escalation_id}:card:{status}"),
+                    Job(
+                        escalation_id,
+                        UPDATE_CARD,
+                        {},
+                        f"{escalation_id}:card:{status}",
+                        next_attempt_at=self.clock(),
+                    ),
                     Job(
                         escalation_id,
                         TO_CUSTOMER,
                         _trigger("handoff_update", {"kind": status, "agent_name": agent.name}),
                         f"{escalation_id}:customer:{status}",
                         created_at=now,
+                        next_attempt_at=self.clock(),
                     ),
                 ],
             )
@@ -451,7 +479,15 @@ class HandoffService:
                 escalation_id,
                 {"status": "transferred", "closed_at": now},
                 expect_status=OPEN_STATUSES,
-                jobs=[Job(escalation_id, UPDATE_CARD, {}, f"{escalation_id}:card:transferred")],
+                jobs=[
+                    Job(
+                        escalation_id,
+                        UPDATE_CARD,
+                        {},
+                        f"{escalation_id}:card:transferred",
+                        next_attempt_at=self.clock(),
+                    )
+                ],
             )
         except Conflict as conflict:
             raise NotOpen(escalation_id, conflict.escalation.status) from None
@@ -465,6 +501,7 @@ class HandoffService:
                     _trigger("handoff_update", {"kind": "transferred", "team": queue.team}),
                     f"{new.id}:customer:transferred",
                     created_at=now,
+                    next_attempt_at=self.clock(),
                 ),
             ],
         )
@@ -510,6 +547,7 @@ class HandoffService:
                                 },
                                 f"{escalation.id}:sla:{stage}",
                                 created_at=now,
+                                next_attempt_at=self.clock(),
                             )
                         ],
                     )
