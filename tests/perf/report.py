@@ -118,6 +118,14 @@ def run_info(name: str, results: Results | None, sections: Sequence[str]) -> lis
     return [*lines, ""]
 
 
+def handoff_intents() -> list[str]:
+    """The intents that count as handing off a topic we do not serve."""
+    import yaml
+
+    mapping = yaml.safe_load((ROOT / "data" / "eval" / "bitext_intent_map.yml").read_text())
+    return [str(name) for name in mapping.get("handoff_intents", [])]
+
+
 def intents_part(ev: Results, images: dict[str, str]) -> list[str]:
     details = ev.section("intents").get("details", {})
     lines = ["## Intents", ""]
@@ -129,8 +137,8 @@ def intents_part(ev: Results, images: dict[str, str]) -> list[str]:
         "figures use the best real intent. Bitext: each message of the Bitext sample is parsed "
         "by the product model and scored with `data/eval/bitext_intent_map.yml`: a Bitext intent "
         "we serve is correct when the prediction is one of its mapped intents; one we do not "
-        "serve is correct when the bot hands off or abstains (`human_handoff`, `out_of_scope`, "
-        "`nlu_fallback`).",
+        "serve is correct when the bot hands off or abstains (the mapping's `handoff_intents`: "
+        f"{', '.join(f'`{name}`' for name in handoff_intents())}).",
         "",
     ]
     rows = [
