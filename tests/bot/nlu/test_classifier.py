@@ -5,14 +5,11 @@ same confidences for every message, sparse and dense features together."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
-from bot.stack import ROOT, StackSettings, engine_env
-from tests.bot.nlu.test_featurizer import DATA
+from tests.bot.nlu.test_featurizer import train_and_parse
 
-PARSER = ROOT / "tests" / "perf" / "engine_nlu.py"
-MESSAGES = [
+MESSAGES = (
     "I can't remember my login credentials",
     "when will my parcel arrive",
     "hello!!",
@@ -20,7 +17,7 @@ MESSAGES = [
     "zzzz qqqq",
     "where is order BW-104233 and can I reset my password",
     "😀",
-]
+)
 
 
 def config(classifier: str) -> str:
@@ -37,21 +34,10 @@ def config(classifier: str) -> str:
 
 def rankings(folder: Path, classifier: str) -> list[list[list[object]]]:
     folder.mkdir()
-    (folder / "config.yml").write_text(config(classifier))
-    (folder / "nlu.yml").write_text(DATA)
-    lines = [json.dumps({"id": n, "text": text}) for n, text in enumerate(MESSAGES)]
-    (folder / "in.jsonl").write_text("\n".join(lines) + "\n")
-    settings = StackSettings(_env_file=None)
-    python = settings.resolved(settings.engine_venv) / "bin" / "python"
-    argv = [
-        str(python), str(PARSER), "train-parse", str(folder / "config.yml"),
-        str(folder / "nlu.yml"), str(folder), str(folder / "in.jsonl"), str(folder / "out.jsonl"),
-    ]  # fmt: skip
-    env = engine_env({"RASA_CACHE_DIRECTORY": str(folder / "cache"), "RASA_MAX_CACHE_SIZE": "0"})
-    result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    result = train_and_parse(folder, config(classifier), MESSAGES)
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [json.loads(line) for line in (folder / "out.jsonl").read_text().splitlines()]
-    assert [row["id"] for row in rows] == list(range(len(MESSAGES)))
+    assert [row["id"] for row in rows] == list(range(1, len(MESSAGES) + 1))
     return [row["ranking"] for row in rows]
 
 

@@ -46,13 +46,18 @@ def config(model_path: Path | None = None) -> str:
     )
 
 
-def train_and_parse(folder: Path, config_text: str) -> subprocess.CompletedProcess[str]:
+PARAPHRASES = ("I can't remember my login credentials", "when will my parcel arrive")
+
+
+def train_and_parse(
+    folder: Path, config_text: str, texts: tuple[str, ...] = PARAPHRASES
+) -> subprocess.CompletedProcess[str]:
+    """Trains ``config_text`` on DATA in the engine and parses ``texts`` into
+    ``folder/out.jsonl`` (ids from 1)."""
     (folder / "config.yml").write_text(config_text)
     (folder / "nlu.yml").write_text(DATA)
-    (folder / "in.jsonl").write_text(
-        json.dumps({"id": 1, "text": "I can't remember my login credentials"}) + "\n"
-        + json.dumps({"id": 2, "text": "when will my parcel arrive"}) + "\n"
-    )  # fmt: skip
+    lines = [json.dumps({"id": n, "text": text}) for n, text in enumerate(texts, start=1)]
+    (folder / "in.jsonl").write_text("\n".join(lines) + "\n")
     settings = StackSettings(_env_file=None)
     python = settings.resolved(settings.engine_venv) / "bin" / "python"
     argv = [
