@@ -175,6 +175,11 @@ class HandoffService:
 
     # -- from the bot --------------------------------------------------------
 
+    def _job(self, escalation_id: str, kind: str, payload: dict[str, Any], key: str) -> Job:
+        """A job stamped with the service's clock (created and due now)."""
+        now = self.clock()
+        return Job(escalation_id, kind, payload, key, created_at=now, next_attempt_at=now)
+
     def open(self, request: EscalationRequest) -> Ticket:
         """Stores the escalation and queues its Slack post (once per key)."""
         now = self.clock()
@@ -241,13 +246,11 @@ class HandoffService:
         if escalation is None:
             return False
         self.store.enqueue(
-            Job(
+            self._job(
                 escalation.id,
                 THREAD_MESSAGE,
                 {"from": "customer", "text": text},
                 f"{escalation.id}:customer:{key}",
-                created_at=self.clock(),
-                next_attempt_at=self.clock(),
             )
         )
         return True
@@ -271,13 +274,11 @@ class HandoffService:
                 {"customer": customer, "updated_at": self.clock()},
                 expect_status=("queued", "posted"),
                 jobs=[
-                    Job(
+                    self._job(
                         escalation.id,
                         UPDATE_CARD,
                         {},
                         f"{escalation.id}:card:contact:{email}",
-                        created_at=self.clock(),
-                        next_attempt_at=self.clock(),
                     )
                 ],
             )
@@ -293,13 +294,11 @@ class HandoffService:
         text = "The customer is back in the chat." if present else "The customer left the chat."
         now = self.clock()
         self.store.enqueue(
-            Job(
+            self._job(
                 escalation.id,
                 THREAD_MESSAGE,
                 {"from": "system", "text": text},
                 f"{escalation.id}:presence:{now.isoformat()}:{present}",
-                created_at=now,
-                next_attempt_at=self.clock(),
             )
         )
         return True
@@ -317,13 +316,11 @@ class HandoffService:
             latest.id,
             {"csat_score": score, "csat_comment": comment},
             jobs=[
-                Job(
+                self._job(
                     latest.id,
                     THREAD_MESSAGE,
                     {"from": "csat", "score": score, "comment": comment or ""},
                     f"{latest.id}:csat",
-                    created_at=self.clock(),
-                    next_attempt_at=self.clock(),
                 )
             ],
         )
@@ -338,13 +335,11 @@ class HandoffService:
             latest.id,
             {"csat_comment": comment},
             jobs=[
-                Job(
+                self._job(
                     latest.id,
                     THREAD_MESSAGE,
                     {"from": "csat", "score": latest.csat_score, "comment": comment},
                     f"{latest.id}:csat-comment",
-                    created_at=self.clock(),
-                    next_attempt_at=self.clock(),
                 )
             ],
         )
@@ -365,22 +360,19 @@ class HandoffService:
                 },
                 expect_status=("queued", "posted"),
                 jobs=[
-                    Job(
+                    self._job(
                         escalation_id,
                         UPDATE_CARD,
                         {},
                         f"{escalation_id}:card:claimed",
-                        next_attempt_at=self.clock(),
                     ),
-                    Job(
+                    self._job(
                         escalation_id,
                         TO_CUSTOMER,
                         _trigger(
                             "handoff_update", {"kind": "agent_joined", "agent_name": agent.name}
                         ),
                         f"{escalation_id}:customer:joined",
-                        created_at=now,
-                        next_attempt_at=self.clock(),
                     ),
                 ],
             )
@@ -399,13 +391,11 @@ class HandoffService:
         if escalation.status != "claimed":
             raise NotOpen(escalation_id, escalation.status)
         self.store.enqueue(
-            Job(
+            self._job(
                 escalation_id,
                 TO_CUSTOMER,
                 _trigger("agent_message", {"agent_text": text, "agent_name": agent.name}),
                 f"{escalation_id}:agent:{key}",
-                created_at=self.clock(),
-                next_attempt_at=self.clock(),
             )
         )
         return "relayed"
@@ -426,20 +416,17 @@ class HandoffService:
                 {"status": status, "closed_at": now},
                 expect_status=OPEN_STATUSES,
                 jobs=[
-                    Job(
+                    self._job(
                         escalation_id,
                         UPDATE_CARD,
                         {},
                         f"{escalation_id}:card:{status}",
-                        next_attempt_at=self.clock(),
                     ),
-                    Job(
+                    self._job(
                         escalation_id,
                         TO_CUSTOMER,
                         _trigger("handoff_update", {"kind": status, "agent_name": agent.name}),
                         f"{escalation_id}:customer:{status}",
-                        created_at=now,
-                        next_attempt_at=self.clock(),
                     ),
                 ],
             )
@@ -480,12 +467,11 @@ class HandoffService:
                 {"status": "transferred", "closed_at": now},
                 expect_status=OPEN_STATUSES,
                 jobs=[
-                    Job(
+                    self._job(
                         escalation_id,
                         UPDATE_CARD,
                         {},
                         f"{escalation_id}:card:transferred",
-                        next_attempt_at=self.clock(),
                     )
                 ],
             )
@@ -495,13 +481,11 @@ class HandoffService:
             new,
             jobs=[
                 *first_jobs(new.id, now),
-                Job(
+                self._job(
                     new.id,
                     TO_CUSTOMER,
                     _trigger("handoff_update", {"kind": "transferred", "team": queue.team}),
                     f"{new.id}:customer:transferred",
-                    created_at=now,
-                    next_attempt_at=self.clock(),
                 ),
             ],
         )
@@ -537,7 +521,7 @@ class HandoffService:
                         changes,
                         expect_status=("queued", "posted"),
                         jobs=[
-                            Job(
+                            self._job(
                                 escalation.id,
                                 SLA_REMINDER,
                                 {
@@ -546,8 +530,6 @@ class HandoffService:
                                     "sla_minutes": sla_minutes,
                                 },
                                 f"{escalation.id}:sla:{stage}",
-                                created_at=now,
-                                next_attempt_at=self.clock(),
                             )
                         ],
                     )
