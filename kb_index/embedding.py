@@ -56,7 +56,8 @@ class Embedder:
         self.model_name = model
         # The ONNX export of the packaged model, for single queries.
         self.exported = exported if model == PACKAGED_MODEL else None
-        self._query_encoder: Any = None
+        self._query_encoder: Any = None  # a bot.nlu.minilm.MiniLMEncoder once loaded
+        self._query_checked = False
         self.cache_size = cache_size
         self.batch_size = batch_size
         self.threads = threads
@@ -132,23 +133,24 @@ class Embedder:
     def _query_model(self) -> Any:
         if self.exported is None:
             return None
-        if self._query_encoder is None:
+        if not self._query_checked:
             with self._load_lock:
-                if self._query_encoder is None:
+                if not self._query_checked:
                     self._query_encoder = self._load_exported(self.exported)
-        return self._query_encoder or None
+                    self._query_checked = True
+        return self._query_encoder
 
     def _load_exported(self, folder: Path) -> Any:
         if not (folder / "model.onnx").is_file():
             logger.info("no ONNX export of the model; queries use sentence-transformers")
-            return False
+            return None
         from bot.nlu.minilm import EncoderError, MiniLMEncoder
 
         try:
             return MiniLMEncoder.load(folder, threads=self.threads or 1, runtime="onnxruntime")
         except EncoderError as error:
             logger.warning("ONNX model not usable (%s); queries use sentence-transformers", error)
-            return False
+            return None
 
     def _encode_one(self, text: str) -> np.ndarray:
         fast = self._query_model()
