@@ -38,6 +38,25 @@ ENGINE_SCRIPT = textwrap.dedent(
         {"events": [{"name": "no_event_key"}]},
         {"events": [{"event": "slot", "timestamp": "not a number"}]},
         {"responses": "not a list"},
+        {
+            "events": [
+                {"event": "user", "text": "hi", "parse_data": {
+                    "intent": {"name": "greet", "confidence": 0.9},
+                    "entities": [{"entity": "email", "value": "a@b.c", "start": 0, "end": 5}],
+                }},
+                {"event": "bot", "text": "hello", "data": {"buttons": []}, "metadata": {}},
+                {"event": "action", "name": "action_listen", "policy": None, "confidence": 1},
+                {"event": "active_loop", "name": None},
+                {"event": "session_started"},
+            ],
+        },
+        {"events": [{"event": "user", "parse_data": {"entities": [{"entity": "email"}]}}]},
+        {"events": [{"event": "action", "name": "action_listen", "confidence": "high"}]},
+        {"events": [{"event": "topic", "topic": "x"}]},
+        {"events": [{"event": 5}]},
+        {"events": ["slot"]},
+        {"events": "not a list"},
+        {"events": [{"event": "slot", "name": "x", "value": 1, "metadata": "no"}]},
     ]
     NAMES = sorted({cls.type_name for cls in all_subclasses(Event)}) + ["topic", "no_such_event"]
 
@@ -179,7 +198,9 @@ def run_in_engine(url: str, rasa_db: Path) -> dict:
 
 def test_store_and_speedups_in_the_engine(database_url: str, tmp_path: Path) -> None:
     """Same rows and trackers as Rasa's own SQL store (on SQLite), on SQLite
-    and PostgreSQL; same validation results and event classes as Rasa's."""
+    and PostgreSQL; same validation results (valid responses of several event
+    types, invalid ones caught by each part of the schema) and event classes
+    as Rasa's."""
     if database_url.startswith("sqlite"):  # in a folder that does not exist yet
         database_url = f"sqlite:///{tmp_path / 'sub' / 'tracker.db'}"
     report = run_in_engine(database_url, tmp_path / "rasa-store.db")
@@ -196,6 +217,22 @@ def test_store_and_speedups_in_the_engine(database_url: str, tmp_path: Path) -> 
                 "given schemas" + HELP,
             ],
             ["ValidationError", "'not a list' is not of type 'array'" + HELP],
+            ["ok", True],
+            ["ValidationError", "'value' is a required property" + HELP],
+            [
+                "ValidationError",
+                "{'event': 'action', 'name': 'action_listen', 'confidence': 'high'} is not "
+                "valid under any of the given schemas" + HELP,
+            ],
+            [
+                "ValidationError",
+                "{'event': 'topic', 'topic': 'x'} is not valid under any of the given schemas"
+                + HELP,
+            ],
+            ["ValidationError", "{'event': 5} is not valid under any of the given schemas" + HELP],
+            ["ValidationError", "'slot' is not of type 'object'" + HELP],
+            ["ValidationError", "'not a list' is not of type 'array'" + HELP],
+            ["ValidationError", "'no' is not of type 'object', 'null'" + HELP],
         ],
         "same_events": True,
         "patched": ["bot.stores", "bot.stores", "bot.stores"],
