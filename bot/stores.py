@@ -12,7 +12,7 @@ connection for every read and write (SQLAlchemy 1.4's ``NullPool``) and syncs
 the file to disk on every commit; here connections are pooled and the file is
 in WAL mode with ``synchronous=NORMAL`` (a commit survives a crash of Rasa; the
 last commits before a power cut may be lost). Creating the store also calls
-``install_engine_speedups()``: three of Rasa's per-message costs, done once
+``install_engine_speedups()``: four of Rasa's per-message costs, done once
 instead, with the same results (see there).
 """
 
@@ -37,6 +37,8 @@ from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 from sqlalchemy.engine import make_url
+
+from bot import graph_runner
 
 logger = logging.getLogger(__name__)
 
@@ -339,10 +341,14 @@ def install_engine_speedups() -> None:
       class found for a name is remembered (unknown names still go to Rasa).
     * Every call to an endpoint (each custom action) opened a new HTTP
       connection. Here connections are kept open for a moment and reused.
+    * Every run of the model's graph (parsing a message, predicting each
+      action) was planned and executed by dask. Here it runs in an order
+      planned once (``bot.graph_runner``).
 
     Idempotent."""
     if getattr(RemoteAction._validate_action_result, "__module__", "") == __name__:
         return
+    graph_runner.install()
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(_resolve_event_type_cached)  # type: ignore[method-assign]
     EndpointConfig.session = _endpoint_session  # type: ignore[method-assign]

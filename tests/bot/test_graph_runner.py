@@ -1,0 +1,136 @@
+"""bot/graph_runner.py runs inside the Rasa engine (Python 3.10): a script run
+with the engine's Python loads the product model and checks that the planned
+runner gives exactly what Rasa's dask runner gives, for parsing and for
+predicting actions, and the same errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import textwrap
+from pathlib import Path
+
+from bot.runtime import load_settings
+from bot.stack import ROOT, StackSettings, engine_env, rasa_executable, train
+
+ENGINE_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+
+    import numpy as np
+    from rasa.core.agent import Agent
+    from rasa.core.channels import UserMessage
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot import graph_runner
+
+    TEXTS = [
+        "hi", "where is my order BW-104233?", "my email is emma.devries@example.com",
+        "I'd like to talk to a person please", "asdf qwerty", "thanks!!",
+    ]
+    HANDLER = "run_RegexMessageHandler"
+
+    processor = Agent.load(sys.argv[1]).processor
+    runner, domain = processor.graph_runner, processor.domain
+
+
+    def plain(value):
+        # parse results and predictions as comparable JSON
+        if isinstance(value, (np.ndarray, np.generic)):
+            return plain(value.tolist())
+        if isinstance(value, float):
+            return round(value, 6)
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value
+
+
+    def conversation():
+        # each message parsed, then the next action predicted after it
+        tracker = DialogueStateTracker.from_events("c1", [ActionExecuted("action_listen")])
+        turns = []
+        for text in TEXTS:
+            parsed = processor._parse_message_with_graph(UserMessage(text), tracker)
+            tracker.update(UserUttered(text, parsed["intent"], parsed["entities"], parsed))
+            prediction = processor._predict_next_with_tracker(tracker)
+            turns.append([plain(parsed), prediction.policy_name, plain(prediction.probabilities)])
+            tracker.update(ActionExecuted(domain.action_names_or_texts[prediction.max_confidence_index]))
+            tracker.update(SlotSet("kb_query", text))
+            tracker.update(ActionExecuted("action_listen"))
+        return turns
+
+
+    def error(inputs, targets):
+        try:
+            runner.run(inputs=inputs, targets=targets)
+        except Exception as error:
+            return [error.__class__.__name__, str(error)]
+        return None
+
+
+    def everything():
+        return {
+            "turns": conversation(),
+            "errors": [
+                error({"__message__": "nlu_message_converter"}, [HANDLER]),
+                error({}, ["no_such_node"]),
+                error({"__message__": [UserMessage("hi")]}, ["run_RulePolicy1"]),
+            ],
+            "all": sorted(runner.run(inputs={}, targets=None)),
+        }
+
+
+    dask = everything()
+    graph_runner.install()
+    graph_runner.install()  # idempotent
+    planned = everything()
+    again = everything()  # with the plans made
+    print(json.dumps({
+        "same": [dask == planned, planned == again],
+        "runner": DaskGraphRunner.run.__module__,
+        "plans": len(runner._frontline_plans),
+        "errors": planned["errors"],
+        "intents": [turn[0]["intent"]["name"] for turn in planned["turns"]],
+    }))
+    """
+)
+
+
+def run_in_engine(model: Path) -> dict:
+    python = rasa_executable(load_settings(StackSettings, _env_file=None)).parent / "python"
+    result = subprocess.run(
+        [str(python), "-c", ENGINE_SCRIPT, str(model)],
+        cwd=ROOT, env=engine_env(), capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_the_planned_runner_parses_and_predicts_as_dask_does() -> None:
+    report = run_in_engine(train(load_settings(StackSettings, _env_file=None)))
+    assert report == {
+        "same": [True, True],
+        "runner": "bot.graph_runner",
+        # parsing (also the clash case's targets), predicting, everything (targets=None),
+        # RulePolicy alone; none for an unknown target
+        "plans": 5,
+        "errors": [
+            [
+                "GraphRunError",
+                "Input value 'nlu_message_converter' clashes with a node name. Make sure that "
+                "none of the input names passed to the `run` method are the same as node names "
+                "in the graph schema.",
+            ],
+            ["KeyError", "'no_such_node'"],
+            [
+                "GraphRunError",
+                "Missing input to run node 'run_RulePolicy1'. Expected input '__tracker__' to "
+                "provide parameter 'tracker'.",
+            ],
+        ],
+        "intents": ["greet", "order_status", "inform", "human_handoff", "nlu_fallback", "thanks"],
+    }
