@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sentence_transformers import SentenceTransformer
 
-from bot.nlu.export import ExportError, export
+from bot.nlu.export import INT8_MIN_COSINE, ExportError, export
 from bot.nlu.minilm import EncoderError, MiniLMEncoder
 from tests.bot.nlu.test_minilm import TEXTS
 
@@ -27,7 +27,8 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_export_holds_the_model_files_and_nothing_else(exported: Path) -> None:
     assert sorted(path.name for path in exported.iterdir()) == [
-        "config.json", "model.onnx", "model.safetensors", "sentence_bert_config.json", "vocab.txt",
+        "config.json", "model-int8.onnx", "model.onnx", "model.safetensors",
+        "sentence_bert_config.json", "vocab.txt",
     ]  # fmt: skip
     assert [path.name for path in exported.parent.iterdir()] == ["all-MiniLM-L6-v2"]
 
@@ -51,6 +52,35 @@ def test_the_numpy_pass_can_still_be_chosen(exported: Path) -> None:
     numpy = MiniLMEncoder.load(exported, runtime="numpy")
     assert numpy.runtime == "numpy"
     np.testing.assert_allclose(numpy.encode(TEXTS), onnx.encode(TEXTS), atol=1e-5)
+
+
+def test_the_int8_model_gives_vectors_close_to_the_float_ones_and_ranks_alike(
+    exported: Path,
+) -> None:
+    exact = MiniLMEncoder.load(exported)
+    small = MiniLMEncoder.load(exported, precision="int8")
+    vectors, small_vectors = exact.encode(TEXTS), small.encode(TEXTS)
+    assert small_vectors.shape == vectors.shape
+    assert small_vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(small_vectors, axis=1), 1.0, atol=1e-5)
+    cosines = (vectors * small_vectors).sum(axis=1)
+    assert cosines.min() >= INT8_MIN_COSINE
+    # each text's nearest other text is the same with either model
+    exact_sim, small_sim = vectors @ vectors.T, small_vectors @ small_vectors.T
+    np.fill_diagonal(exact_sim, -1)
+    np.fill_diagonal(small_sim, -1)
+    assert small_sim.argmax(axis=1).tolist() == exact_sim.argmax(axis=1).tolist()
+
+
+def test_asking_for_int8_without_its_file_names_it(tmp_path: Path) -> None:
+    for name in ("config.json", "vocab.txt", "model.safetensors"):
+        shutil.copy(MODEL / name, tmp_path / name)
+    with pytest.raises(EncoderError) as error:
+        MiniLMEncoder.load(tmp_path, precision="int8")
+    assert str(error.value) == f"embedding model folder {tmp_path} lacks model-int8.onnx"
+    with pytest.raises(EncoderError) as error:
+        MiniLMEncoder.load(tmp_path, precision="int4")
+    assert str(error.value) == "precision must be one of float32, int8, not 'int4'"
 
 
 def test_asking_for_onnxruntime_without_an_export_names_the_file(tmp_path: Path) -> None:
