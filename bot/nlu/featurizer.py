@@ -75,6 +75,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         execution_context: ExecutionContext,
     ) -> SentenceEmbeddingFeaturizer:
         config = {**cls.get_default_config(), **config}
+        cls.validate_config(config)
         folder = model_folder(config)
         try:
             encoder = MiniLMEncoder.load(

@@ -34,10 +34,12 @@ nlu:
 """
 
 
-def config(model_path: Path | None = None) -> str:
+def config(model_path: Path | None = None, precision: str | None = None) -> str:
     featurizer = "  - name: bot.nlu.featurizer.SentenceEmbeddingFeaturizer\n    scale: 20\n"
     if model_path is not None:
         featurizer += f"    model_path: {model_path}\n"
+    if precision is not None:
+        featurizer += f"    precision: {precision}\n"
     return (
         "recipe: default.v1\nlanguage: en\nassistant_id: test\npipeline:\n"
         "  - name: WhitespaceTokenizer\n"
@@ -76,6 +78,25 @@ def test_a_paraphrase_with_no_shared_words_gets_its_intent(tmp_path: Path) -> No
         (1, "password_reset"),
         (2, "order_status"),
     ]
+
+
+def test_with_int8_precision_the_paraphrases_still_get_their_intents(tmp_path: Path) -> None:
+    result = train_and_parse(tmp_path, config(precision="int8"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [(row["id"], row["intent"]) for row in rows] == [
+        (1, "password_reset"),
+        (2, "order_status"),
+    ]
+
+
+def test_an_unknown_precision_is_refused_by_name(tmp_path: Path) -> None:
+    result = train_and_parse(tmp_path, config(precision="int4"))
+    assert result.returncode != 0
+    assert (
+        "SentenceEmbeddingFeaturizer: precision must be one of float32, int8, not 'int4'"
+        in result.stderr
+    )
 
 
 def test_a_missing_model_folder_says_how_to_fix_it(tmp_path: Path) -> None:
