@@ -13,18 +13,34 @@ one after the other, with what dask would have given them: each parent's
 bare name when nothing provides it (``GraphNode`` then reports the missing
 input itself, as under dask).
 
-``install()`` puts it in place of ``DaskGraphRunner.run``; it is called with
+``parse_message_in_thread`` takes the parse of a customer's message (the
+NLU pipeline, half of Rasa's CPU per message, most of it in onnxruntime,
+which releases the GIL) off the event loop, onto one worker thread: while
+one message is parsed, the event loop goes on with the other conversations
+(loading trackers, predicting, calling the action server), so Rasa's
+process can use a second core. Parses still run one at a time, in the order
+they were asked for; each conversation's messages stay in order because
+Rasa handles a conversation under its lock.
+
+``install()`` puts them in place of ``DaskGraphRunner.run`` and
+``MessageProcessor.parse_message``; it is called with
 the other engine speed-ups (``bot.stores.install_engine_speedups``), so in
 the server only; training, in its own process, still runs on dask.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from rasa.core.channels.channel import UserMessage
+from rasa.core.processor import MessageProcessor
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.shared.core.trackers import DialogueStateTracker
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +103,41 @@ def run_planned(
     return dict(values[target] for target in run_targets)
 
 
+@functools.cache
+def nlu_thread() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="frontline-nlu")
+
+
+_rasa_parse_message = MessageProcessor.parse_message
+
+
+async def parse_message_in_thread(
+    self: MessageProcessor,
+    message: UserMessage,
+    tracker: DialogueStateTracker | None = None,
+    only_output_properties: bool = True,
+) -> dict[str, Any]:
+    """``MessageProcessor.parse_message`` with the model's graph run on the
+    NLU thread; same result, same checks against the domain."""
+    if self.http_interpreter is not None:
+        return await _rasa_parse_message(self, message, tracker, only_output_properties)
+    if tracker is None:
+        tracker = DialogueStateTracker.from_events(message.sender_id, [])
+    parse_data: dict[str, Any] = await asyncio.get_running_loop().run_in_executor(
+        nlu_thread(),
+        self._parse_message_with_graph,
+        message,
+        tracker,
+        only_output_properties,
+    )
+    self._update_full_retrieval_intent(parse_data)
+    self._check_for_unseen_features(parse_data)
+    return parse_data
+
+
 def install() -> None:
     """Idempotent."""
     if DaskGraphRunner.run is not run_planned:
         DaskGraphRunner.run = run_planned  # type: ignore[method-assign]
+    if MessageProcessor.parse_message is not parse_message_in_thread:
+        MessageProcessor.parse_message = parse_message_in_thread  # type: ignore[method-assign]

@@ -1,7 +1,8 @@
 """bot/graph_runner.py runs inside the Rasa engine (Python 3.10): a script run
 with the engine's Python loads the product model and checks that the planned
 runner gives exactly what Rasa's dask runner gives, for parsing and for
-predicting actions, and the same errors."""
+predicting actions, and the same errors; and that parsing on the NLU thread,
+several messages at once, gives what Rasa's parse on the event loop gives."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from bot.stack import ROOT, StackSettings, engine_env, rasa_executable, train
 
 ENGINE_SCRIPT = textwrap.dedent(
     """
-    import json, sys
+    import asyncio, json, sys, threading
 
     import numpy as np
     from rasa.core.agent import Agent
@@ -72,8 +73,26 @@ ENGINE_SCRIPT = textwrap.dedent(
         return None
 
 
+    threads = set()
+    graph_parse = processor._parse_message_with_graph
+
+
+    def parse_recording_thread(*args):
+        threads.add(threading.current_thread().name)
+        return graph_parse(*args)
+
+
+    processor._parse_message_with_graph = parse_recording_thread
+
+
+    async def parse_concurrently():
+        # what Rasa's server does: several conversations' messages at once
+        return await asyncio.gather(*(processor.parse_message(UserMessage(t)) for t in TEXTS))
+
+
     def everything():
         return {
+            "parsed": plain(asyncio.run(parse_concurrently())),
             "turns": conversation(),
             "errors": [
                 error({"__message__": "nlu_message_converter"}, [HANDLER]),
@@ -92,6 +111,8 @@ ENGINE_SCRIPT = textwrap.dedent(
     print(json.dumps({
         "same": [dask == planned, planned == again],
         "runner": DaskGraphRunner.run.__module__,
+        "parse": type(processor).parse_message.__module__,
+        "threads": sorted(threads),
         "plans": len(runner._frontline_plans),
         "errors": planned["errors"],
         "intents": [turn[0]["intent"]["name"] for turn in planned["turns"]],
@@ -115,6 +136,9 @@ def test_the_planned_runner_parses_and_predicts_as_dask_does() -> None:
     assert report == {
         "same": [True, True],
         "runner": "bot.graph_runner",
+        "parse": "bot.graph_runner",
+        # Rasa's own parse on the event loop's thread, then on the NLU thread
+        "threads": ["MainThread", "frontline-nlu_0"],
         # parsing (also the clash case's targets), predicting, everything (targets=None),
         # RulePolicy alone; none for an unknown target
         "plans": 5,
