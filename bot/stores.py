@@ -46,6 +46,9 @@ SAVE_ATTEMPTS = 4
 SAVE_BACKOFF_SECONDS = (0.1, 0.3, 1.0)
 CONNECT_TIMEOUT_SECONDS = 5
 SQLITE_POOL_SIZE = 4
+# Saved trackers kept for the next retrieve of their conversation (oldest
+# dropped first); a few KB each.
+KEPT_TRACKERS = 2000
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
 # Idle connections to endpoints (the action server) are closed after this,
 # well before the action server's own keep-alive limit (Sanic: 5 s), so a
@@ -124,31 +127,65 @@ class UrlTrackerStore(SQLTrackerStore):
     async def _save(self, tracker: DialogueStateTracker) -> None:
         """Rasa's ``SQLTrackerStore.save`` (the events not stored yet are the
         tracker's events after as many as the store holds since the latest
-        session start), with two prepared SQL statements instead of an ORM
-        query and unit of work per call."""
+        session start), with prepared SQL statements instead of an ORM query
+        and unit of work per call. The saved tracker is kept (see
+        ``_kept``) when it is exactly what retrieving it would load."""
         await self.stream_events(tracker)
         table = self.SQLEvent.__table__
+        sender = {"sender_id": tracker.sender_id}
+        self._kept.pop(tracker.sender_id, None)
         with self.engine.begin() as connection:
-            stored = connection.execute(
-                self._statements["count"], {"sender_id": tracker.sender_id}
-            ).scalar_one()
+            stored = connection.execute(self._statements["count"], sender).scalar_one()
             new = itertools.islice(tracker.events, stored, None)
             rows = [_event_row(tracker.sender_id, event) for event in new]
             if rows:
                 connection.execute(table.insert(), rows)
+            in_session, last_id = connection.execute(self._statements["mark"], sender).one()
+        if in_session == len(tracker.events):
+            self._keep(tracker, last_id)
         logger.debug("Tracker with sender_id '%s' stored to database", tracker.sender_id)
+
+    def _keep(self, tracker: DialogueStateTracker, last_id: int) -> None:
+        self._kept[tracker.sender_id] = (tracker, last_id, len(tracker.events))
+        while len(self._kept) > KEPT_TRACKERS:
+            self._kept.pop(next(iter(self._kept)))
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
-        """Rasa's ``SQLTrackerStore._retrieve`` with a prepared SQL statement."""
+        """Rasa's ``SQLTrackerStore._retrieve`` with a prepared SQL statement,
+        or the tracker this store saved last for the conversation if no event
+        was stored for it since (by any replica)."""
+        kept = None if fetch_events_from_all_sessions else self._kept.pop(sender_id, None)
         query = self._statements["all" if fetch_events_from_all_sessions else "session"]
         with self.engine.connect() as connection:
+            if kept is not None:
+                tracker, last_id, length = kept
+                latest = connection.execute(
+                    self._statements["last_id"], {"sender_id": sender_id}
+                ).scalar_one()
+                if latest == last_id and len(tracker.events) == length and self.domain:
+                    return tracker
             rows = connection.execute(query, {"sender_id": sender_id}).scalars().all()
         if self.domain and rows:
             events = [json.loads(row) for row in rows]
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return None
+
+    @functools.cached_property
+    def _kept(self) -> dict[str, tuple[DialogueStateTracker, int, int]]:
+        """The last saved tracker of recent conversations, with the id of the
+        conversation's last stored event and the tracker's length then.
+
+        A customer message costs Rasa a retrieve (every event of the session
+        read, decoded and replayed into a new tracker) and a save of the same
+        tracker. When the saved tracker's events are exactly the session's
+        stored events, the next retrieve returns that tracker instead, after
+        one query that checks that no event was stored since, here or by
+        another replica. The entry is removed as it is returned, so one caller
+        owns the tracker, as with a freshly loaded one; a tracker changed
+        after its save (its length differs) is loaded again."""
+        return {}
 
     @functools.cached_property
     def _statements(self) -> dict[str, Any]:
@@ -165,6 +202,14 @@ class UrlTrackerStore(SQLTrackerStore):
             "all": sa.select(table.c.data).where(sender).order_by(table.c.id),
             "session": sa.select(table.c.data).where(sender, in_session).order_by(table.c.id),
             "count": sa.select(sa.func.count()).select_from(table).where(sender, in_session),
+            "last_id": sa.select(sa.func.max(table.c.id)).where(sender),
+            "mark": sa.select(
+                sa.select(sa.func.count())
+                .select_from(table)
+                .where(sender, in_session)
+                .scalar_subquery(),
+                sa.select(sa.func.max(table.c.id)).where(sender).scalar_subquery(),
+            ),
         }
 
     def _pool_sqlite_connections(self) -> None:

@@ -129,6 +129,40 @@ ENGINE_SCRIPT = textwrap.dedent(
     ours, rasa = asyncio.run(conversation(store)), asyncio.run(conversation(rasa_store))
 
 
+    async def two_replicas():
+        # Two stores on one database, as two Rasa replicas: a kept tracker is
+        # returned only while it is what the database holds.
+        def texts(tracker):
+            return [e.text for e in tracker.events if isinstance(e, UserUttered)]
+
+        a, b = stores.UrlTrackerStore(host=sys.argv[1]), stores.UrlTrackerStore(host=sys.argv[1])
+        a.domain = b.domain = domain
+        first = DialogueStateTracker("r1", domain.slots)
+        first.update(UserUttered("one", timestamp=1.0))
+        await a.save(first)
+        kept = await a.retrieve("r1")
+        reused = kept is first
+        gone = (await a.retrieve("r1")) is not first  # given once, then loaded
+        await a.save(kept)
+        other = await b.retrieve("r1")
+        other.update(UserUttered("two", timestamp=2.0))
+        await b.save(other)
+        after_other = await a.retrieve("r1")  # a's kept tracker is stale
+        await a.save(after_other)
+        after_other.update(UserUttered("unsaved", timestamp=3.0))
+        after_change = await a.retrieve("r1")  # changed after its save
+        return {
+            "reused": reused,
+            "gone": gone,
+            "after_other": texts(after_other)[:2],
+            "stale_not_reused": after_other is not kept,
+            "after_change": texts(after_change),
+        }
+
+
+    replicas = asyncio.run(two_replicas())
+
+
     async def endpoint_calls():
         # Two calls to an endpoint: answered, over one kept-open connection.
         from aiohttp import web
@@ -174,6 +208,7 @@ ENGINE_SCRIPT = textwrap.dedent(
         "pool": store.engine.pool.__class__.__name__,
         "pragmas": pragmas,
         "same_as_rasa": ours == rasa,
+        "replicas": replicas,
         "events": [len(ours["latest"]), len(ours["full"]), ours["missing"], len(ours["rows"])],
     }))
     """
@@ -240,6 +275,13 @@ def test_store_and_speedups_in_the_engine(database_url: str, tmp_path: Path) -> 
         "pool": "QueuePool",
         "pragmas": ["wal", 1] if sqlite else None,
         "same_as_rasa": True,
+        "replicas": {
+            "reused": True,
+            "gone": True,
+            "after_other": ["one", "two"],
+            "stale_not_reused": True,
+            "after_change": ["one", "two"],
+        },
         # latest session: SessionStarted + 2; all sessions: 3 + 1 + 3; rows: 7 + c2's 1
         "events": [3, 7, None, 8],
     }
