@@ -9,15 +9,16 @@ package, exports the transformer with mean pooling and normalisation to
 ``model.onnx``, and checks that onnxruntime's vectors equal
 sentence-transformers' on a few probe texts before it finishes: a folder that
 would give other features than training expects is never left behind. It
-also writes ``model-int8.onnx``, the same graph with 8-bit weights in its
-matrix products (what the engine's intent features use, config.yml's
-``precision: int8``), checked to stay close to the float vectors.
+also writes ``model-int8.onnx``, the same model with 8-bit weights in its
+matrix products (for config.yml's ``precision: int8``), checked to stay
+close to the float vectors.
 Nothing is downloaded.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -37,10 +38,10 @@ PROBES = (
     "does the Brightwave Buds Pro work with my Android 12 phone " * 8,
 )
 TOLERANCE = 1e-5
-# Lowest cosine allowed between a probe's int8 and float vectors. Measured
-# with per-channel weights on matrix products only: 0.95 to 0.995 (quantizing
-# the embedding lookup too, or per tensor, fell to 0.79).
-INT8_MIN_COSINE = 0.9
+# Lowest cosine allowed between a probe's int8 and float vectors (measured on
+# the training examples: 0.9966 at the lowest, 0.9996 on average).
+INT8_MIN_COSINE = 0.99
+INT8_BLOCK = 32  # weights per 8-bit scale
 OPSET = 17
 
 
@@ -136,15 +137,40 @@ def _check(source: Path, folder: Path) -> float:
 
 
 def _quantize(source: Path, target: Path) -> None:
+    """The float graph with BERT's operators fused (onnxruntime's transformer
+    optimizer: fused layer norms, GELU and skip connections), then each
+    matrix product's weights in 8 bits with a scale per block of 32
+    (``MatMulNBits``, computed with 8-bit activations per block: accuracy
+    level 4). Per-block scales keep the vectors within a cosine of 0.996 of
+    the float ones on this project's training examples; onnxruntime's
+    dynamic quantization (one scale per tensor for activations) fell to 0.94
+    and cost 0.7 points of Bitext accuracy."""
     import logging
 
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    import onnx
+    from onnxruntime.quantization.matmul_nbits_quantizer import (
+        DefaultWeightOnlyQuantConfig,
+        MatMulNBitsQuantizer,
+    )
+    from onnxruntime.transformers import optimizer
 
-    logging.getLogger().setLevel(logging.ERROR)  # its advice to pre-process the graph
-    quantize_dynamic(
-        source, target, weight_type=QuantType.QInt8, per_channel=True,
-        op_types_to_quantize=["MatMul"],
-    )  # fmt: skip
+    logging.getLogger().setLevel(logging.ERROR)  # the tools' progress notes
+    config = json.loads((source.parent / "config.json").read_text(encoding="utf-8"))
+    fused = optimizer.optimize_model(
+        str(source),
+        model_type="bert",
+        num_heads=int(config["num_attention_heads"]),
+        hidden_size=int(config["hidden_size"]),
+        opt_level=1,
+    )
+    quantizer = MatMulNBitsQuantizer(
+        fused.model,
+        algo_config=DefaultWeightOnlyQuantConfig(
+            block_size=INT8_BLOCK, is_symmetric=True, accuracy_level=4, bits=8
+        ),
+    )
+    quantizer.process()
+    onnx.save(quantizer.model.model, str(target))
 
 
 def _check_int8(folder: Path) -> float:
