@@ -46,9 +46,10 @@ SAVE_ATTEMPTS = 4
 SAVE_BACKOFF_SECONDS = (0.1, 0.3, 1.0)
 CONNECT_TIMEOUT_SECONDS = 5
 SQLITE_POOL_SIZE = 4
-# Saved trackers kept for the next retrieve of their conversation (oldest
-# dropped first); a few KB each.
-KEPT_TRACKERS = 2000
+# Saved trackers kept for the next retrieve of their conversation, the least
+# recently saved dropped first: enough for the conversations active at once on
+# one replica. A 75-event session pickles to 22 KB (about 100 KB as objects).
+KEPT_TRACKERS = 256
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
 # Idle connections to endpoints (the action server) are closed after this,
 # well before the action server's own keep-alive limit (Sanic: 5 s), so a
