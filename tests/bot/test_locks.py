@@ -4,13 +4,10 @@ standing in for several Rasa replicas, and check what it prints."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 import textwrap
 import uuid
 
-from bot.runtime import load_settings
-from bot.stack import ROOT, StackSettings, engine_env, rasa_executable
+from tests.bot.engine import run_script
 
 REDIS_DB = 4
 
@@ -148,13 +145,7 @@ ENGINE_SCRIPT = textwrap.dedent(
 
 def test_lock_store_excludes_across_processes_in_order() -> None:
     prefix = f"t{uuid.uuid4().hex[:12]}"
-    python = rasa_executable(load_settings(StackSettings, _env_file=None)).parent / "python"
-    result = subprocess.run(
-        [str(python), "-c", ENGINE_SCRIPT, prefix, str(REDIS_DB)],
-        cwd=ROOT, env=engine_env(), capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    outcome = run_script(ENGINE_SCRIPT, prefix, str(REDIS_DB))
 
     assert outcome["class"] == "RedisTicketLockStore"
     # 4 processes x 10 simultaneous turns: never two holders, no lost update

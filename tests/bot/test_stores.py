@@ -4,13 +4,10 @@ store on a real file, and that the engine speed-ups give Rasa's own results."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 import textwrap
 from pathlib import Path
 
-from bot.runtime import load_settings
-from bot.stack import ROOT, StackSettings, engine_env, rasa_executable
+from tests.bot.engine import run_script
 
 ENGINE_SCRIPT = textwrap.dedent(
     """
@@ -222,13 +219,7 @@ HELP = (
 
 
 def run_in_engine(url: str, rasa_db: Path) -> dict:
-    python = rasa_executable(load_settings(StackSettings, _env_file=None)).parent / "python"
-    result = subprocess.run(
-        [str(python), "-c", ENGINE_SCRIPT, url, str(rasa_db)],
-        cwd=ROOT, env=engine_env(), capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+    return run_script(ENGINE_SCRIPT, url, str(rasa_db))
 
 
 def test_store_and_speedups_in_the_engine(database_url: str, tmp_path: Path) -> None:
