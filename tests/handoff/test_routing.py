@@ -233,6 +233,32 @@ def test_requests_only_a_person_can_handle_win_over_what_the_bot_understood(
     ]
 
 
+def test_profile_changes_go_to_the_accounts_team(routing: Routing) -> None:
+    routed = [
+        routing.route("human_handoff", text, False, False)
+        for text in (
+            "I need to change my email address",
+            "I got married and need to change my surname on the account",
+            "the name on my profile is spelt wrong",
+            "how do I update my personal details",
+            # Not a profile change: a data-protection request wins, a refund
+            # stays with billing, a plain request for a person stays general.
+            "delete all my data and my account details",
+            "I want a refund, and update my email while you're at it",
+            "I want to talk to a person",
+        )
+    ]
+    assert [(r.category, r.queue) for r in routed] == [
+        ("profile_change", "tier2-accounts"),
+        ("profile_change", "tier2-accounts"),
+        ("profile_change", "tier2-accounts"),
+        ("profile_change", "tier2-accounts"),
+        ("data_protection_request", "tier4-specialists"),
+        ("payment_dispute", "tier2-billing"),
+        ("human_handoff", "tier2-general"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "category"),
     [
