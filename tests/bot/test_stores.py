@@ -278,3 +278,46 @@ def test_store_and_speedups_in_the_engine(database_url: str, tmp_path: Path) -> 
     }
     if sqlite:
         assert (tmp_path / "sub" / "tracker.db").exists()
+
+
+JSON_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, json, math
+
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot import stores
+
+    VALUES = [
+        {"tracker": {"events": [{"event": "user", "text": "où est ma commande? https://x.example/a/b",
+                                 "timestamp": 1764000000.123456, "confidence": 1e-05}],
+                     "slots": {"n": 3, "big": 2 ** 70, "none": None, "ok": True}}},
+        ["\\u2028 \\ud83d\\ude00 </script>", 0.1 + 0.2, -0.0, 1e300],
+        {"nan": float("nan")},
+    ]
+
+    def same(a, b):
+        if isinstance(a, float) and math.isnan(a):
+            return isinstance(b, float) and math.isnan(b)
+        if isinstance(a, dict):
+            return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+        if isinstance(a, list):
+            return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return type(a) is type(b) and a == b
+
+    async def serializer():
+        stores.install_engine_speedups()
+        async with EndpointConfig("http://127.0.0.1:1").session() as session:
+            return session._json_serialize is stores._json_dumps
+
+    print(json.dumps({
+        "same_value": [same(json.loads(stores._json_dumps(v)), json.loads(json.dumps(v)))
+                       for v in VALUES],
+        "session_uses_it": asyncio.run(serializer()),
+    }))
+    """
+)
+
+
+def test_action_server_requests_carry_the_json_rasa_would_send() -> None:
+    assert run_script(JSON_SCRIPT) == {"same_value": [True, True, True], "session_uses_it": True}
