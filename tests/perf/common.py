@@ -46,6 +46,13 @@ class PerfSettings(BaseSettings):
     level_seconds: float = Field(20.0, gt=0, description="Load per concurrency level and bot.")
     concurrency: str = Field("1,10,50", description="Concurrent simulated customers per level.")
     handoff_samples: int = Field(20, ge=1, description="Escalations timed for handoff latency.")
+    throughput_pairs: int = Field(
+        5,
+        ge=1,
+        le=20,
+        description="Frontline/baseline runs at 10 customers, in alternating order; the "
+        "throughput ratio is the median of their ratios.",
+    )
 
     def resolved(self, path: Path) -> Path:
         return path if path.is_absolute() else ROOT / path
