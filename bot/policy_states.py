@@ -26,13 +26,49 @@ from __future__ import annotations
 import copy
 import threading
 import weakref
+from dataclasses import dataclass
 from typing import Any
 
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.trackers import DialogueStateTracker
 
 _rasa_past_states = DialogueStateTracker.past_states
-_last = threading.local()  # .entry: (tracker ref, key, states) of this thread's last call
+
+
+@dataclass
+class _Computed:
+    """One call's states and what they were computed from. The event list
+    and its last event are held, so "same object" cannot be a reused id."""
+
+    tracker: weakref.ref[DialogueStateTracker]
+    events: Any  # the tracker's deque of events
+    length: int
+    last_event: Any
+    domain: Domain
+    options: tuple[bool, bool]
+    rule_only_data: dict[str, Any] | None
+    states: list[State]
+
+    def answers(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        options: tuple[bool, bool],
+        rule_only_data: dict[str, Any] | None,
+    ) -> bool:
+        events = tracker.events
+        return (
+            self.tracker() is tracker
+            and self.events is events
+            and self.length == len(events)
+            and self.last_event is (events[-1] if events else None)
+            and self.domain is domain
+            and self.options == options
+            and self.rule_only_data == rule_only_data
+        )
+
+
+_last = threading.local()  # .computed: this thread's last _Computed
 
 
 def past_states(
@@ -44,30 +80,22 @@ def past_states(
 ) -> list[State]:
     """``DialogueStateTracker.past_states``, computed once for consecutive
     calls on an unchanged tracker."""
+    options = (omit_unset_slots, ignore_rule_only_turns)
+    computed: _Computed | None = getattr(_last, "computed", None)
+    if computed is not None and computed.answers(self, domain, options, rule_only_data):
+        return _copy(computed.states)
+    states = _rasa_past_states(self, domain, *options, rule_only_data)
     events = self.events
-    key = (
-        id(events),
+    _last.computed = _Computed(
+        weakref.ref(self),
+        events,
         len(events),
-        id(events[-1]) if events else None,
-        id(domain),
-        omit_unset_slots,
-        ignore_rule_only_turns,
+        events[-1] if events else None,
+        domain,
+        options,
+        copy.deepcopy(rule_only_data),
+        states,
     )
-    entry = getattr(_last, "entry", None)
-    if (
-        entry is not None
-        and entry[0]() is self
-        and entry[1] == key
-        and entry[2] is events
-        and entry[3] is domain
-        and entry[4] == rule_only_data
-    ):
-        return _copy(entry[5])
-    states = _rasa_past_states(
-        self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data
-    )
-    # the deque and domain themselves are kept, so their ids cannot be reused
-    _last.entry = (weakref.ref(self), key, events, domain, copy.deepcopy(rule_only_data), states)
     return _copy(states)
 
 
