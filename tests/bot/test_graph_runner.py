@@ -17,7 +17,6 @@ ENGINE_SCRIPT = textwrap.dedent(
     """
     import asyncio, json, sys, threading
 
-    import numpy as np
     from rasa.core.agent import Agent
     from rasa.core.channels import UserMessage
     from rasa.engine.runner.dask import DaskGraphRunner
@@ -25,6 +24,7 @@ ENGINE_SCRIPT = textwrap.dedent(
     from rasa.shared.core.trackers import DialogueStateTracker
 
     from bot import graph_runner
+    from tests.bot.engine_values import plain
 
     TEXTS = [
         "hi", "where is my order BW-104233?", "my email is emma.devries@example.com",
@@ -34,19 +34,6 @@ ENGINE_SCRIPT = textwrap.dedent(
 
     processor = Agent.load(sys.argv[1]).processor
     runner, domain = processor.graph_runner, processor.domain
-
-
-    def plain(value):
-        # parse results and predictions as comparable JSON
-        if isinstance(value, (np.ndarray, np.generic)):
-            return plain(value.tolist())
-        if isinstance(value, float):
-            return round(value, 6)
-        if isinstance(value, dict):
-            return {str(k): plain(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [plain(v) for v in value]
-        return value
 
 
     def conversation():

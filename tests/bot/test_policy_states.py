@@ -16,7 +16,6 @@ ENGINE_SCRIPT = textwrap.dedent(
     """
     import collections, json, sys
 
-    import numpy as np
     from rasa.core.agent import Agent
     from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
     from rasa.shared.core.generator import TrainingDataGenerator
@@ -24,6 +23,7 @@ ENGINE_SCRIPT = textwrap.dedent(
     from rasa.shared.importers.importer import TrainingDataImporter
 
     from bot import policy_states
+    from tests.bot.engine_values import plain
 
     processor = Agent.load(sys.argv[1]).processor
     domain = processor.domain
@@ -57,15 +57,6 @@ ENGINE_SCRIPT = textwrap.dedent(
         UserUttered("a person please", intent("human_handoff")),
     ]
     conversations = [list(t.events) for t in rules] + [FORM]
-
-    def plain(value):
-        if isinstance(value, (np.ndarray, np.generic)):
-            return plain(value.tolist())
-        if isinstance(value, float):
-            return round(value, 6)
-        if isinstance(value, (list, tuple)):
-            return [plain(v) for v in value]
-        return value
 
     calls = 0
     rasa_past_states = policy_states._rasa_past_states
