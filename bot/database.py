@@ -16,6 +16,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from bot.sqlite_wal import enable_wal
+
 SQLITE_BUSY_TIMEOUT_SECONDS = 15
 CONNECT_TIMEOUT_SECONDS = 5
 
@@ -41,8 +43,8 @@ def create_engine(url: str) -> sa.Engine:
 
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            enable_wal(dbapi_connection, SQLITE_BUSY_TIMEOUT_SECONDS)
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 

@@ -40,6 +40,7 @@ from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 from sqlalchemy.engine import make_url
 
 from bot import graph_runner, policy_states
+from bot.sqlite_wal import enable_wal
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ SQLITE_POOL_SIZE = 4
 # recently saved dropped first: enough for the conversations active at once on
 # one replica. A 75-event session pickles to 22 KB (about 100 KB as objects).
 KEPT_TRACKERS = 256
-SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
+SQLITE_PRAGMAS = ("PRAGMA synchronous=NORMAL",)
 # Idle connections to endpoints (the action server) are closed after this,
 # well before the action server's own keep-alive limit (Sanic: 5 s), so a
 # request never goes out on a connection the server is closing.
@@ -244,6 +245,7 @@ def _event_row(sender_id: str, event: Event) -> dict[str, Any]:
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    enable_wal(connection, CONNECT_TIMEOUT_SECONDS)
     cursor = connection.cursor()
     try:
         for pragma in SQLITE_PRAGMAS:

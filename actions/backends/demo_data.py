@@ -35,6 +35,7 @@ from actions.backends.models import (
     SubscriptionStatus,
     normalize_email,
 )
+from bot.sqlite_wal import enable_wal
 
 SCHEMA_VERSION = "1"
 BUSY_TIMEOUT_SECONDS = 15
@@ -343,9 +344,7 @@ def create_demo_engine(path: Path) -> sa.Engine:
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.close()
+        enable_wal(dbapi_connection, BUSY_TIMEOUT_SECONDS)
 
     @sa.event.listens_for(engine, "begin")
     def _begin(connection):  # type: ignore[no-untyped-def]
