@@ -52,19 +52,24 @@ ENGINE_SCRIPT = textwrap.dedent(
     def said(text, name, entities=()):
         return UserUttered(text, intent(name), list(entities))
 
-    # a customer checking an order: the form asks for the email, gets it, asks
-    # for the order number; then a fallback and a request for a person
-    FORM = [
-        ActionExecuted("action_listen"),
-        said("where is my order?", "order_status"),
-        ActionExecuted("order_status_form"), ActiveLoop("order_status_form"),
-        SlotSet("requested_slot", "email"),
-        ActionExecuted("action_listen"),
-        said("emma.devries@example.com", "inform",
-             [{"entity": "email", "value": "emma.devries@example.com"}]),
-        ActionExecuted("order_status_form"), SlotSet("email", "emma.devries@example.com"),
-        SlotSet("requested_slot", "order_number"),
-        ActionExecuted("action_listen"),
+    def order_form():
+        # a customer checking an order: the form asks for the email, gets it,
+        # asks for the order number (new event objects on each call)
+        return [
+            ActionExecuted("action_listen"),
+            said("where is my order?", "order_status"),
+            ActionExecuted("order_status_form"), ActiveLoop("order_status_form"),
+            SlotSet("requested_slot", "email"),
+            ActionExecuted("action_listen"),
+            said("emma.devries@example.com", "inform",
+                 [{"entity": "email", "value": "emma.devries@example.com"}]),
+            ActionExecuted("order_status_form"), SlotSet("email", "emma.devries@example.com"),
+            SlotSet("requested_slot", "order_number"),
+            ActionExecuted("action_listen"),
+        ]
+
+    # the order form, then a fallback and a request for a person
+    FORM = order_form() + [
         said("asdf", "nlu_fallback"),
         ActionExecuted("action_listen"),
         said("a person please", "human_handoff"),
@@ -80,23 +85,14 @@ ENGINE_SCRIPT = textwrap.dedent(
         ActionExecuted("action_listen"),
         said("where is my order?", "order_status"),
         UserUtteranceReverted(),
-        ActionExecuted("action_listen"),
-        said("where is my order?", "order_status"),
-        ActionExecuted("order_status_form"), ActiveLoop("order_status_form"),
-        SlotSet("requested_slot", "email"),
-        ActionExecuted("action_listen"),
-        said("emma.devries@example.com", "inform",
-             [{"entity": "email", "value": "emma.devries@example.com"}]),
-        ActionExecuted("order_status_form"), SlotSet("email", "emma.devries@example.com"),
-        SlotSet("requested_slot", "order_number"),
-        ActionExecuted("action_listen"),
+        *order_form(),
         said("BW-104390", "inform", [{"entity": "order_number", "value": "BW-104390"}]),
         ActionExecuted("order_status_form"), SlotSet("order_number", "BW-104390"),
         SlotSet("requested_slot", None), ActiveLoop(None),
         ActionExecuted("action_order_status"), BotUttered("It is on its way."),
         ActionReverted(),
         ActionExecuted("action_listen"),
-        said("thanks", "thanks", ),
+        said("thanks", "thanks"),
         ActionExecuted("action_default_fallback", hide_rule_turn=True),
         ActionExecuted("action_listen", hide_rule_turn=True),
         said("stop", "stop"),

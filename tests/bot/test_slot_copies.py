@@ -79,29 +79,18 @@ ENGINE_SCRIPT = textwrap.dedent(
 )
 
 
+SLOT_TYPES = ["AnySlot", "BooleanSlot", "CategoricalSlot", "FloatSlot", "ListSlot", "TextSlot"]
+
+
 def test_slots_are_copied_as_the_copy_module_copies_them() -> None:
     report = run_script(ENGINE_SCRIPT)
     assert report.pop("slots") > 20  # the domain's slots and twelve more
     assert report == {
         "installed": True,
-        "types": [
-            "AnySlot",
-            "BooleanSlot",
-            "CategoricalSlot",
-            "FloatSlot",
-            "ListSlot",
-            "TextSlot",
-        ],
+        "types": SLOT_TYPES,
         "same": [],
         "tracker_slots_are_copies": True,
         "hooked_class_uses_its_hook": [["p"], "p-copy"],
-        "copied_directly": [
-            "AnySlot",
-            "BooleanSlot",
-            "CategoricalSlot",
-            "FloatSlot",
-            "ListSlot",
-            "TextSlot",
-        ],
+        "copied_directly": SLOT_TYPES,  # the hooked class is not among them
         "original_unchanged": True,
     }
