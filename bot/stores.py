@@ -19,12 +19,15 @@ instead, with the same results (see there).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import functools
 import itertools
 import json
 import logging
 import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -113,11 +116,12 @@ class UrlTrackerStore(SQLTrackerStore):
         logger.info("tracker store ready at %s", self.url)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
+        busy = (sa.exc.OperationalError, self.engine.dialect.dbapi.OperationalError)
         for attempt in range(SAVE_ATTEMPTS):
             try:
                 await self._save(tracker)
                 return
-            except sa.exc.OperationalError:
+            except busy:
                 if attempt == SAVE_ATTEMPTS - 1:
                     logger.exception(
                         "tracker not saved after %d attempts",
@@ -130,20 +134,20 @@ class UrlTrackerStore(SQLTrackerStore):
     async def _save(self, tracker: DialogueStateTracker) -> None:
         """Rasa's ``SQLTrackerStore.save`` (the events not stored yet are the
         tracker's events after as many as the store holds since the latest
-        session start), with prepared SQL statements instead of an ORM query
+        session start), with statements compiled once instead of an ORM query
         and unit of work per call. The saved tracker is kept (see
         ``_kept``) when it is exactly what retrieving it would load."""
         await self.stream_events(tracker)
-        table = self.SQLEvent.__table__
+        sql = self._statements
         sender = {"sender_id": tracker.sender_id}
         self._kept.pop(tracker.sender_id, None)
-        with self.engine.begin() as connection:
-            stored = connection.execute(self._statements["count"], sender).scalar_one()
+        with self._transaction() as cursor:
+            stored = sql["count"].one(cursor, sender)[0]
             new = itertools.islice(tracker.events, stored, None)
             rows = [_event_row(tracker.sender_id, event) for event in new]
             if rows:
-                connection.execute(table.insert(), rows)
-            in_session, last_id = connection.execute(self._statements["mark"], sender).one()
+                sql["insert"].many(cursor, rows)
+            in_session, last_id = sql["mark"].one(cursor, sender)
         if in_session == len(tracker.events):
             self._keep(tracker, last_id)
         logger.debug("Tracker with sender_id '%s' stored to database", tracker.sender_id)
@@ -160,16 +164,16 @@ class UrlTrackerStore(SQLTrackerStore):
         or the tracker this store saved last for the conversation if no event
         was stored for it since (by any replica)."""
         kept = None if fetch_events_from_all_sessions else self._kept.pop(sender_id, None)
-        query = self._statements["all" if fetch_events_from_all_sessions else "session"]
-        with self.engine.connect() as connection:
+        sql = self._statements
+        sender = {"sender_id": sender_id}
+        with self._transaction() as cursor:
             if kept is not None:
                 tracker, last_id, length = kept
-                latest = connection.execute(
-                    self._statements["last_id"], {"sender_id": sender_id}
-                ).scalar_one()
+                latest = sql["last_id"].one(cursor, sender)[0]
                 if latest == last_id and len(tracker.events) == length and self.domain:
                     return tracker
-            rows = connection.execute(query, {"sender_id": sender_id}).scalars().all()
+            query = sql["all" if fetch_events_from_all_sessions else "session"]
+            rows = [row[0] for row in query.all(cursor, sender)]
         if self.domain and rows:
             events = [json.loads(row) for row in rows]
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
@@ -190,9 +194,36 @@ class UrlTrackerStore(SQLTrackerStore):
         after its save (its length differs) is loaded again."""
         return {}
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        """A DB-API cursor on a pooled connection, committed when the block
+        ends, rolled back if it raises."""
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            connection.close()  # back to the pool
+
     @functools.cached_property
-    def _statements(self) -> dict[str, Any]:
-        """The event queries of Rasa's ``_event_query`` in SQLAlchemy Core."""
+    def _statements(self) -> dict[str, _Statement]:
+        """The event queries of Rasa's ``_event_query`` and its insert, in
+        SQLAlchemy Core, compiled once for the store's database."""
+        dialect = self.engine.dialect
+        return {
+            name: _Statement.compile(statement, dialect)
+            for name, statement in self._core_statements.items()
+        }
+
+    @functools.cached_property
+    def _core_statements(self) -> dict[str, Any]:
         table = self.SQLEvent.__table__
         sender = table.c.sender_id == sa.bindparam("sender_id")
         session_start = (
@@ -213,6 +244,7 @@ class UrlTrackerStore(SQLTrackerStore):
                 .scalar_subquery(),
                 sa.select(sa.func.max(table.c.id)).where(sender).scalar_subquery(),
             ),
+            "insert": table.insert().values({name: sa.bindparam(name) for name in EVENT_COLUMNS}),
         }
 
     def _pool_sqlite_connections(self) -> None:
@@ -229,6 +261,47 @@ class UrlTrackerStore(SQLTrackerStore):
         )
         sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+
+EVENT_COLUMNS = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
+
+
+@dataclass(frozen=True)
+class _Statement:
+    """A SQLAlchemy Core statement compiled once for one database, run on a
+    DB-API cursor: per call, SQLAlchemy's execution (cache key, execution
+    context, result wrapping) cost more than the query itself."""
+
+    sql: str
+    positions: tuple[str, ...] | None  # parameter order, or None for named parameters
+    fixed: dict[str, Any]  # values the statement binds itself (its literals)
+
+    @classmethod
+    def compile(cls, statement: Any, dialect: Any) -> _Statement:
+        compiled = statement.compile(dialect=dialect)
+        names = set(compiled.binds) - {
+            name for name, bind in compiled.binds.items() if bind.value is not None
+        }
+        fixed = compiled.construct_params({name: None for name in names})
+        positions = tuple(compiled.positiontup) if compiled.positional else None
+        return cls(str(compiled), positions, {k: v for k, v in fixed.items() if k not in names})
+
+    def parameters(self, values: dict[str, Any]) -> Any:
+        merged = {**self.fixed, **values}
+        if self.positions is None:
+            return merged
+        return tuple(merged[name] for name in self.positions)
+
+    def one(self, cursor: Any, values: dict[str, Any]) -> Any:
+        cursor.execute(self.sql, self.parameters(values))
+        return cursor.fetchone()
+
+    def all(self, cursor: Any, values: dict[str, Any]) -> list[Any]:
+        cursor.execute(self.sql, self.parameters(values))
+        return list(cursor.fetchall())
+
+    def many(self, cursor: Any, rows: list[dict[str, Any]]) -> None:
+        cursor.executemany(self.sql, [self.parameters(row) for row in rows])
 
 
 def _event_row(sender_id: str, event: Event) -> dict[str, Any]:

@@ -160,6 +160,46 @@ ENGINE_SCRIPT = textwrap.dedent(
     replicas = asyncio.run(two_replicas())
 
 
+    async def busy_database():
+        # Saves meet a SQLite file another connection is writing: one waits it
+        # out through retries; one gives up after them, and the next save
+        # stores every event that one could not.
+        if not sys.argv[1].startswith("sqlite"):
+            return None
+        import sqlite3, threading
+
+        path = sys.argv[1][len("sqlite:///"):] + "-busy"
+        stores.CONNECT_TIMEOUT_SECONDS = 0.2  # the busy timeout of its connections
+        busy = stores.UrlTrackerStore(host="sqlite:///" + path)
+        stores.CONNECT_TIMEOUT_SECONDS = 5
+        busy.domain = domain
+        tracker = DialogueStateTracker("b1", domain.slots)
+        tracker.update(UserUttered("first", timestamp=1.0))
+        await busy.save(tracker)
+        holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        holder.execute("BEGIN IMMEDIATE")
+        threading.Timer(0.6, lambda: holder.execute("COMMIT")).start()
+        tracker.update(UserUttered("second", timestamp=2.0))
+        await busy.save(tracker)  # about 2 s of attempts; the holder stops at 0.6 s
+        holder.execute("BEGIN IMMEDIATE")
+        tracker.update(UserUttered("third", timestamp=3.0))
+        try:
+            await busy.save(tracker)
+            gave_up = None
+        except Exception as error:
+            gave_up = type(error).__name__
+        holder.execute("COMMIT")
+        await busy.save(tracker)
+        again = await busy.retrieve_full_tracker("b1")
+        return {
+            "gave_up": gave_up,
+            "stored": [e.text for e in again.events if isinstance(e, UserUttered)],
+        }
+
+
+    busy = asyncio.run(busy_database())
+
+
     async def endpoint_calls():
         # Two calls to an endpoint: answered, over one kept-open connection.
         from aiohttp import web
@@ -206,6 +246,7 @@ ENGINE_SCRIPT = textwrap.dedent(
         "pragmas": pragmas,
         "same_as_rasa": ours == rasa,
         "replicas": replicas,
+        "busy": busy,
         "events": [len(ours["latest"]), len(ours["full"]), ours["missing"], len(ours["rows"])],
     }))
     """
@@ -273,6 +314,9 @@ def test_store_and_speedups_in_the_engine(database_url: str, tmp_path: Path) -> 
             "stale_not_reused": True,
             "after_change": ["one", "two"],
         },
+        "busy": {"gave_up": "OperationalError", "stored": ["first", "second", "third"]}
+        if sqlite
+        else None,
         # latest session: SessionStarted + 2; all sessions: 3 + 1 + 3; rows: 7 + c2's 1
         "events": [3, 7, None, 8],
     }
