@@ -12,7 +12,7 @@ connection for every read and write (SQLAlchemy 1.4's ``NullPool``) and syncs
 the file to disk on every commit; here connections are pooled and the file is
 in WAL mode with ``synchronous=NORMAL`` (a commit survives a crash of Rasa; the
 last commits before a power cut may be lost). Creating the store also calls
-``install_engine_speedups()``: six of Rasa's per-message costs, done once
+``install_engine_speedups()``: seven of Rasa's per-message costs, done once
 instead, with the same results (see there).
 """
 
@@ -42,7 +42,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 from sqlalchemy.engine import make_url
 
-from bot import graph_runner, policy_states, slot_copies
+from bot import graph_runner, policy_states, rule_matching, slot_copies
 from bot.sqlite_wal import enable_wal
 
 logger = logging.getLogger(__name__)
@@ -460,7 +460,7 @@ def _json_dumps(value: Any) -> str:
 
 
 def install_engine_speedups() -> None:
-    """Replaces six of Rasa 3.6's per-message computations with equivalents
+    """Replaces seven of Rasa 3.6's per-message computations with equivalents
     that do the constant part once (measured with py-spy under load, see
     docs/benchmarks.md; together about half of Rasa's CPU per message):
 
@@ -486,12 +486,17 @@ def install_engine_speedups() -> None:
     * Every new tracker copied each slot through the copy module's generic
       protocol. Here ``Slot.__copy__`` makes the same shallow copy directly
       (``bot.slot_copies``).
+    * Every prediction looked for applicable rules by decoding and reversing
+      each rule's states again, back to the start of the conversation. Here
+      each rule is decoded once and the look back stops where no rule
+      reaches (``bot.rule_matching``).
 
     Idempotent."""
     if getattr(RemoteAction._validate_action_result, "__module__", "") == __name__:
         return
     graph_runner.install()
     policy_states.install()
+    rule_matching.install()
     slot_copies.install()
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(_resolve_event_type_cached)  # type: ignore[method-assign]

@@ -24,99 +24,18 @@ ENGINE_SCRIPT = textwrap.dedent(
     import gc, json, sys
 
     from rasa.core.agent import Agent
-    from rasa.shared.core.events import (
-        ActionExecuted, ActionReverted, ActiveLoop, BotUttered, Restarted, SessionStarted,
-        SlotSet, UserUttered, UserUtteranceReverted,
-    )
-    from rasa.shared.core.generator import TrainingDataGenerator
+    from rasa.shared.core.events import ActionExecuted
     from rasa.shared.core.trackers import DialogueStateTracker
-    from rasa.shared.importers.importer import TrainingDataImporter
 
     from bot import policy_states
+    from tests.bot import engine_conversations
     from tests.bot.engine_values import plain
 
     processor = Agent.load(sys.argv[1]).processor
     domain = processor.domain
 
-    importer = TrainingDataImporter.load_from_dict(
-        domain_path="bot/domain", training_data_paths=["data/rules"]
-    )
-    rules = TrainingDataGenerator(
-        importer.get_stories(), importer.get_domain(), remove_duplicates=False,
-        augmentation_factor=0,
-    ).generate()
-
-    def intent(name):
-        return {"name": name, "confidence": 1.0}
-
-    def said(text, name, entities=()):
-        return UserUttered(text, intent(name), list(entities))
-
-    def order_form():
-        # a customer checking an order: the form asks for the email, gets it,
-        # asks for the order number (new event objects on each call)
-        return [
-            ActionExecuted("action_listen"),
-            said("where is my order?", "order_status"),
-            ActionExecuted("order_status_form"), ActiveLoop("order_status_form"),
-            SlotSet("requested_slot", "email"),
-            ActionExecuted("action_listen"),
-            said("emma.devries@example.com", "inform",
-                 [{"entity": "email", "value": "emma.devries@example.com"}]),
-            ActionExecuted("order_status_form"), SlotSet("email", "emma.devries@example.com"),
-            SlotSet("requested_slot", "order_number"),
-            ActionExecuted("action_listen"),
-        ]
-
-    # the order form, then a fallback and a request for a person
-    FORM = order_form() + [
-        said("asdf", "nlu_fallback"),
-        ActionExecuted("action_listen"),
-        said("a person please", "human_handoff"),
-    ]
-    # what rewrites the applied events: reverted utterances and actions, a
-    # form's happy-path turns folded together, a stop, a restart, a session
-    # start, and rule-only turns hidden from ML policies
-    REWRITES = [
-        ActionExecuted("action_session_start"), SessionStarted(),
-        ActionExecuted("action_listen"),
-        said("hi", "greet"),
-        ActionExecuted("action_greet"), BotUttered("Hello!"),
-        ActionExecuted("action_listen"),
-        said("where is my order?", "order_status"),
-        UserUtteranceReverted(),
-        *order_form(),
-        said("BW-104390", "inform", [{"entity": "order_number", "value": "BW-104390"}]),
-        ActionExecuted("order_status_form"), SlotSet("order_number", "BW-104390"),
-        SlotSet("requested_slot", None), ActiveLoop(None),
-        ActionExecuted("action_order_status"), BotUttered("It is on its way."),
-        ActionReverted(),
-        ActionExecuted("action_listen"),
-        said("thanks", "thanks"),
-        ActionExecuted("action_default_fallback", hide_rule_turn=True),
-        ActionExecuted("action_listen", hide_rule_turn=True),
-        said("stop", "stop"),
-        ActionExecuted("action_handoff"),
-        Restarted(),
-        ActionExecuted("action_session_start"), SessionStarted(),
-        ActionExecuted("action_listen"),
-        said("cancel my subscription", "cancel_subscription"),
-        ActionExecuted("cancel_subscription_form"), ActiveLoop("cancel_subscription_form"),
-        ActionExecuted("action_listen"),
-        said("stop", "stop"),
-        ActionExecuted("action_deactivate_loop"), ActiveLoop(None),
-        ActionExecuted("action_listen"),
-    ]
-    # a long conversation of help-center questions, as a curious customer has
-    LONG = [ActionExecuted("action_session_start"), SessionStarted()]
-    for turn in range(15):
-        LONG += [
-            ActionExecuted("action_listen"),
-            said(f"question {turn} about the app", "app_feature_question"),
-            ActionExecuted("action_answer_from_kb"), BotUttered(f"answer {turn}"),
-        ]
-    LONG.append(ActionExecuted("action_listen"))
-    conversations = [list(t.events) for t in rules] + [FORM, REWRITES, LONG]
+    conversations = engine_conversations.all_conversations()
+    FORM = conversations[-3]
 
     featurized = [s.name for s in domain.slots if s.influence_conversation][:3]
     RULE_ONLY = {"rule_only_slots": featurized, "rule_only_loops": ["order_status_form"]}
