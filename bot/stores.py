@@ -219,10 +219,9 @@ class UrlTrackerStore(SQLTrackerStore):
         dialect = self.engine.dialect
         return {
             name: _Statement.compile(statement, dialect)
-            for name, statement in self._core_statements.items()
+            for name, statement in self._core_statements().items()
         }
 
-    @functools.cached_property
     def _core_statements(self) -> dict[str, Any]:
         table = self.SQLEvent.__table__
         sender = table.c.sender_id == sa.bindparam("sender_id")
