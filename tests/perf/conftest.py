@@ -1,4 +1,5 @@
-"""The harness measures; it is not a test suite. Nothing here is collected, so
+"""The harness measures; it is not a test suite. Only its own unit tests
+(``test_*.py``: the scenario format and the judge) are collected, so
 ``make test`` never starts a benchmark."""
 
-collect_ignore_glob = ["*.py", "baseline_bot/*"]
+collect_ignore_glob = ["baseline_bot/*"]

@@ -42,13 +42,25 @@ import httpx
 import sqlalchemy as sa
 
 from tests.perf.common import PerfSettings, Section, load_perf_settings, mean, say, write_results
-from tests.perf.scenarios import FROM_EMAIL, ROUTINE_OUTCOMES, Scenario, Turn, load, select
+from tests.perf.judge import RESOLVED, VERDICTS, WRONG, Played, TurnRecord, Verdict, judge
+from tests.perf.scenarios import (
+    FROM_EMAIL,
+    ROUTINE_OUTCOMES,
+    SPLITS,
+    TAGS,
+    Expectation,
+    Scenario,
+    Turn,
+    load,
+    select,
+)
 from tests.perf.stack_run import Run, frontline
 from tests.perf.widget import Reply, Widget, WidgetError
 
 ARTICLE_LINK = "help.brightwave.example/articles/"
 ARTICLE_TYPES = ("kb_answer", "article", "articles", "self_service_article")
 CODE = re.compile(r"\b(\d{6})\b")
+ARTICLE_ID = re.compile(re.escape(ARTICLE_LINK) + r"([a-z0-9][a-z0-9-]*)")
 EXTRA_TURNS = 2  # room for re-asked questions beyond turns + 2 x answers
 MAX_ANSWERS_PER_SLOT = 2
 
@@ -82,6 +94,8 @@ class Result:
     error: str | None = None
     transcript: list[dict[str, Any]] = field(default_factory=list)
     intents: list[str] = field(default_factory=list)
+    played: Played = field(default_factory=Played)
+    verdict: Verdict = Verdict("missed", ("not played",))
 
     @property
     def contained(self) -> bool:
@@ -93,12 +107,17 @@ class Result:
 
     @property
     def wrong_answer(self) -> bool:
-        return not self.scenario.routine and self.observed in ROUTINE_OUTCOMES
+        return self.verdict.verdict == WRONG
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.scenario.id,
             "file": self.scenario.source,
+            "split": self.scenario.split,
+            "tags": list(self.scenario.tags),
+            "verdict": self.verdict.verdict,
+            "reasons": list(self.verdict.reasons),
+            "answer": self.verdict.answer,
             "expected": self.scenario.outcome,
             "expected_queue": self.scenario.queue,
             "observed": self.observed,
@@ -143,6 +162,38 @@ def shows_article(reply: Reply) -> bool:
     return any(ARTICLE_LINK in text for text in reply.texts) or any(
         kind in ARTICLE_TYPES for kind in reply.custom_types
     )
+
+
+def articles_shown(reply: Reply) -> list[str]:
+    """The help-center article ids a reply shows, in order: an article
+    card's ``doc_id``, else an article link in the text (related links of a
+    card are not answers and are not counted)."""
+    shown: list[str] = []
+    for message in reply.messages:
+        custom = message.get("custom")
+        if isinstance(custom, dict) and custom.get("type") in ARTICLE_TYPES:
+            doc = custom.get("doc_id")
+            if doc and doc not in shown:
+                shown.append(str(doc))
+            continue
+        for doc in ARTICLE_ID.findall(str(message.get("text") or "")):
+            if doc not in shown:
+                shown.append(doc)
+    return shown
+
+
+def bot_texts(reply: Reply) -> list[str]:
+    """Everything the customer reads in a reply: texts, button titles and an
+    article card's title and passage."""
+    texts: list[str] = []
+    for message in reply.messages:
+        if message.get("text"):
+            texts.append(str(message["text"]))
+        texts += [str(b.get("title", "")) for b in message.get("buttons") or []]
+        custom = message.get("custom")
+        if isinstance(custom, dict) and not message.get("text"):
+            texts += [str(custom.get(k)) for k in ("title", "passage", "text") if custom.get(k)]
+    return texts
 
 
 def asked_from_reply(reply: Reply | None) -> str | None:
@@ -252,6 +303,7 @@ class Player:
 
     async def play(self, scenario: Scenario) -> Result:
         result = Result(scenario)
+        played = result.played
         widget = Widget(self.run.stack.rasa_url)
         conversation_id = await widget.connect()
         pending = list(scenario.turns)
@@ -263,16 +315,28 @@ class Player:
             while result.turns < limit:
                 asked = await self.asked(conversation_id, last)
                 text: str | None = None
+                turn: Turn | None = None
                 if asked in scenario.answers and answered[asked] < MAX_ANSWERS_PER_SLOT:
                     answered[asked] += 1
                     text = self.answer(scenario, asked, last)
                 if text is None:
                     if not pending:
                         break
-                    text = self.turn_text(pending.pop(0), last)
+                    turn = pending.pop(0)
+                    text = self.turn_text(turn, last)
+                scripted = turn is not None
                 last = await widget.say(text)
                 result.turns += 1
                 article_shown = article_shown or shows_article(last)
+                played.turns.append(
+                    TurnRecord(
+                        customer=text,
+                        texts=bot_texts(last),
+                        articles=articles_shown(last),
+                        expect=turn.expect if turn is not None else Expectation(),
+                        scripted=scripted,
+                    )
+                )
                 result.transcript.append(
                     {
                         "customer": text,
@@ -283,6 +347,12 @@ class Player:
                 seen = observe(self.engine, conversation_id, article_shown)
                 if seen.outcome != "none" and result.turns_to_outcome is None:
                     result.turns_to_outcome = result.turns
+                if seen.escalations and played.escalation_turn is None:
+                    played.escalation_turn = result.turns
+                    played.escalation_queue = str(seen.escalations[0]["queue"])
+                resolved = [o for o in seen.outcomes if o in RESOLVED]
+                if resolved and played.resolution_turn is None:
+                    played.resolution_turn, played.resolution = result.turns, resolved[0]
                 if seen.escalations:
                     break  # a person has the conversation now
         except (WidgetError, httpx.HTTPError) as error:
@@ -296,6 +366,7 @@ class Player:
             result.queue = str(final.escalations[0]["queue"])
             result.tier = int(final.escalations[0]["tier"])
         await self.summarise(conversation_id, result)
+        result.verdict = judge(scenario, played)
         return result
 
     async def summarise(self, conversation_id: str, result: Result) -> None:
@@ -315,24 +386,41 @@ class Player:
         )
 
 
+def share(part: list[Result], whole: list[Result]) -> float:
+    return len(part) / len(whole) if whole else float("nan")
+
+
+def verdict_metrics(results: list[Result], prefix: str) -> dict[str, float]:
+    """Right / wrong / missed, correct queue and containment of ``results``."""
+    routine = [r for r in results if r.scenario.routine]
+    escalations = [r for r in results if r.scenario.outcome == "escalated"]
+    metrics: dict[str, float] = {f"{prefix}count": len(results)}
+    for verdict in VERDICTS:
+        part = [r for r in results if r.verdict.verdict == verdict]
+        metrics[f"{prefix}{verdict}"] = len(part)
+        metrics[f"{prefix}{verdict}_rate"] = share(part, results)
+    metrics[f"{prefix}correct_queue_rate"] = share(
+        [r for r in escalations if r.correct_queue], escalations
+    )
+    metrics[f"{prefix}containment"] = share([r for r in routine if r.contained], routine)
+    return metrics
+
+
 def summarise(results: list[Result], section: Section) -> None:
     routine = [r for r in results if r.scenario.routine]
-    escalations = [r for r in results if not r.scenario.routine]
+    escalations = [r for r in results if r.scenario.outcome == "escalated"]
     contained = [r for r in routine if r.contained]
     handed = [r for r in results if r.observed == "escalated" and r.turns_to_outcome]
-
-    def share(part: list[Result], whole: list[Result]) -> float:
-        return len(part) / len(whole) if whole else float("nan")
-
-    section.put(
+    metrics = verdict_metrics(results, "scenarios.")
+    for split in SPLITS:
+        metrics.update(
+            verdict_metrics([r for r in results if r.scenario.split == split], f"scenarios.{split}.")
+        )
+    metrics.update(
         {
-            "scenarios.count": len(results),
             "scenarios.routine_count": len(routine),
             "scenarios.escalation_count": len(escalations),
-            "scenarios.containment": share(contained, routine),
-            "scenarios.correct_queue_rate": share(
-                [r for r in escalations if r.correct_queue], escalations
-            ),
+            "scenarios.declined_count": sum(r.scenario.outcome == "declined" for r in results),
             "scenarios.correct_tier_rate": share(
                 [r for r in escalations if r.observed == "escalated" and r.tier == r.scenario.tier],
                 escalations,
@@ -340,11 +428,7 @@ def summarise(results: list[Result], section: Section) -> None:
             "scenarios.escalation_recall": share(
                 [r for r in escalations if r.observed == "escalated"], escalations
             ),
-            "scenarios.wrong_answers": sum(r.wrong_answer for r in results),
             "scenarios.unneeded_escalations": sum(r.observed == "escalated" for r in routine),
-            "scenarios.outcome_match_rate": share(
-                [r for r in results if r.observed == r.scenario.outcome], results
-            ),
             "scenarios.avg_turns_to_resolution": mean(
                 r.turns_to_outcome for r in contained if r.turns_to_outcome
             ),
@@ -354,10 +438,24 @@ def summarise(results: list[Result], section: Section) -> None:
             "scenarios.turn_p50_ms": median_turn_ms(results),
         }
     )
+    section.put(metrics)
     section.details["observed"] = dict(Counter(r.observed for r in results))
     section.details["queues"] = dict(
         Counter(f"{r.scenario.queue} -> {r.queue or 'no escalation'}" for r in escalations)
     )
+    section.details["tags"] = {
+        split: {
+            tag: dict(
+                Counter(
+                    r.verdict.verdict
+                    for r in results
+                    if tag in r.scenario.tags and split in ("all", r.scenario.split)
+                )
+            )
+            for tag in TAGS
+        }
+        for split in ("all", *SPLITS)
+    }
     section.details["results"] = [r.as_dict() for r in results]
 
 
@@ -378,13 +476,14 @@ async def play_all(run: Run, scenarios: list[Scenario], verbose: bool) -> list[R
             for number, scenario in enumerate(scenarios, start=1):
                 result = await player.play(scenario)
                 results.append(result)
-                mark = "ok " if result.observed == scenario.outcome else "-- "
                 if verbose or result.error:
                     say(
-                        f"{mark}{number:3}/{len(scenarios)} {scenario.id}: expected "
-                        f"{scenario.outcome}{' ' + scenario.queue if scenario.queue else ''}, got "
-                        f"{result.observed}{' ' + result.queue if result.queue else ''}"
+                        f"{result.verdict.verdict:6} {number:3}/{len(scenarios)} {scenario.id}: "
+                        f"expected {scenario.outcome}"
+                        f"{' ' + scenario.queue if scenario.queue else ''}, got "
+                        f"{result.verdict.answer}"
                         f"{' (' + result.error + ')' if result.error else ''}"
+                        f"{' -- ' + '; '.join(result.verdict.reasons) if result.verdict.reasons else ''}"
                     )
     finally:
         engine.dispose()

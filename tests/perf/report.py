@@ -303,41 +303,90 @@ def oos_part(ev: Results, images: dict[str, str]) -> list[str]:
     return lines
 
 
-def scenarios_part(ev: Results) -> list[str]:
+SCENARIO_BASELINE = ROOT / "docs" / "benchmarks-baseline.json"
+SCENARIO_SPLITS = (("tune", "tune"), ("test", "test (locked)"), ("", "all"))
+SCENARIO_TARGETS = {"wrong_rate": "<= 1%", "right_rate": ">= 90%", "correct_queue_rate": ">= 95%"}
+
+
+def scenario_baseline(path: Path = SCENARIO_BASELINE) -> Results | None:
+    """The figures an earlier run kept with ``--keep-baseline`` (before a change)."""
+    if not path.exists():
+        return None
+    document = json.loads(path.read_text(encoding="utf-8"))
+    return Results(dict(document.get("metrics", {})), {"baseline": document})
+
+
+def keep_baseline(ev: Results, path: Path = SCENARIO_BASELINE) -> None:
+    metrics = {k: v for k, v in ev.flat.items() if k.startswith("scenarios.")}
+    run = ev.section("scenarios")
+    document = {
+        "what": "scenario figures before this change, for the before/after columns",
+        "commit": run.get("commit") or ev.flat.get("commit"),
+        "date": run.get("date") or ev.flat.get("date"),
+        "metrics": metrics,
+    }
+    path.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def scenarios_part(ev: Results, baseline: Results | None = None) -> list[str]:
     details = ev.section("scenarios").get("details", {})
     lines = ["## Conversation scenarios", ""]
     lines += [
-        "**Method.** Every scripted conversation of `tests/scenarios/*.yml` is played through the "
-        "real action server and Rasa server over the widget's socket.io channel, a new "
+        "**Method.** Every scripted conversation of `tests/scenarios/{tune,test}/*.yml` is played "
+        "through the real action server and Rasa server over the widget's socket.io channel, a new "
         "conversation each (`tests/perf/eval_scenarios.py`, format in `tests/perf/scenarios.py`). "
         "The customer answers what the bot asks for (email, order number, the code mailed to the "
-        "demo outbox) from the scenario's `answers`. Outcome: *escalated* if the run database's "
-        "`escalations` table has a row for the conversation (first row: queue, tier); else the "
-        "outcome the Tier 1 flows recorded in `conversation_outcomes`; else "
-        "*self_service_article* if the bot linked a help-center article; else *none*. "
-        "Containment = routine cases (expected `resolved_by_bot` or `self_service_article`) "
-        "ending in either; correct-queue rate = escalation cases whose first escalation went to "
-        "the expected queue (a missed escalation counts as wrong); wrong answers = escalation "
-        "cases the bot closed itself; turns = customer messages until the outcome appeared.",
+        "demo outbox) from the scenario's `answers`. Each conversation is judged by "
+        "`tests/perf/judge.py` against what its scenario names as right: the article ids that "
+        "answer it, the facts a Tier 1 reply must state and the claims it must not make, the "
+        "queue of an escalation, and per-turn expectations for follow-ups. The bot's *answer* is "
+        "the first of: an article shown, a resolution a flow recorded, an escalation. "
+        "**Wrong** (the headline): another article than the right ones, a claim the scenario "
+        "forbids, an answer where a person was needed or where nothing we offer applies, an "
+        "escalation to another queue. **Missed**: nothing wrong, but not the answer either (no "
+        "article, a person where the bot could answer, a flow where the article was the answer, "
+        "a reply without the fact asked for). **Right**: the rest.",
+        "",
+        "**Splits.** `tune/` holds the 111 conversations of earlier sessions (tuned on) and new "
+        "ones written for tuning. `test/` is locked: written in this session by two helper "
+        "sessions that were not allowed to read the training data, the rules, the tune split or "
+        "any eval result, nor to run the bot; written before anyone looked at what the bot "
+        "answers them, and never tuned on: a failure there is fixed only as a class, with a tune "
+        "case or a unit test, never by editing the test case or adding its wording to training "
+        "data.",
         "",
     ]
-    rows = [
-        (
-            "Scenarios (routine / escalation)",
-            f"{fmt(ev.get('scenarios.count'), 'int')} "
-            f"({fmt(ev.get('scenarios.routine_count'), 'int')} / "
-            f"{fmt(ev.get('scenarios.escalation_count'), 'int')})",
-        ),
-        ("Containment of routine cases", fmt(ev.get("scenarios.containment"), "%")),
-        ("Correct-queue rate of escalations", fmt(ev.get("scenarios.correct_queue_rate"), "%")),
-        ("Correct tier", fmt(ev.get("scenarios.correct_tier_rate"), "%")),
+    if baseline is not None:
+        info = baseline.details.get("baseline", {})
+        lines += [
+            f"*Before* is the same harness and scenarios at commit `{str(info.get('commit'))[:12]}` "
+            f"({info.get('date')}), kept in `docs/benchmarks-baseline.json`; *now* is this run.",
+            "",
+        ]
+    header = ["metric", "target"]
+    for _, label in SCENARIO_SPLITS:
+        header += [f"{label} before", f"{label} now"] if baseline is not None else [label]
+    rows = []
+    for metric, label, kind in (
+        ("count", "Conversations", "int"),
+        ("wrong_rate", "**Wrong**", "%"),
+        ("right_rate", "Right", "%"),
+        ("missed_rate", "Missed", "%"),
+        ("correct_queue_rate", "Correct queue (escalation cases)", "%"),
+        ("containment", "Containment (routine cases kept by the bot)", "%"),
+    ):
+        row = [label, SCENARIO_TARGETS.get(metric, "")]
+        for split, _ in SCENARIO_SPLITS:
+            name = f"scenarios.{split + '.' if split else ''}{metric}"
+            if baseline is not None:
+                row.append(fmt(baseline.get(name), kind))
+            row.append(fmt(ev.get(name), kind))
+        rows.append(row)
+    lines += table(header, rows)
+    more = [
+        ("Correct tier (all)", fmt(ev.get("scenarios.correct_tier_rate"), "%")),
         ("Escalation cases handed off at all", fmt(ev.get("scenarios.escalation_recall"), "%")),
-        (
-            "Wrong answers (answered instead of handing off)",
-            fmt(ev.get("scenarios.wrong_answers"), "int"),
-        ),
         ("Routine cases escalated", fmt(ev.get("scenarios.unneeded_escalations"), "int")),
-        ("Expected outcome reached", fmt(ev.get("scenarios.outcome_match_rate"), "%")),
         (
             "Average turns to resolution (contained cases)",
             fmt(ev.get("scenarios.avg_turns_to_resolution")),
@@ -350,9 +399,28 @@ def scenarios_part(ev: Results) -> list[str]:
         ("Turn latency p50 (whole reply)", fmt(ev.get("scenarios.turn_p50_ms"), "ms")),
         ("Conversations that failed to run", fmt(ev.get("scenarios.errors"), "int")),
     ]
-    lines += table(("metric", "value"), rows)
-    if details.get("observed"):
-        lines += table(("observed outcome", "conversations"), sorted(details["observed"].items()))
+    lines += table(("metric (all splits)", "value"), more)
+    tags = details.get("tags") or {}
+    if tags.get("all"):
+        lines += ["Per failure class (a conversation can be in several; all splits, then test):", ""]
+        lines += table(
+            ("class", "conversations", "right", "wrong", "missed", "test: right / wrong / missed"),
+            (
+                (
+                    tag,
+                    sum(counts.values()),
+                    counts.get("right", 0),
+                    counts.get("wrong", 0),
+                    counts.get("missed", 0),
+                    " / ".join(
+                        str(tags.get("test", {}).get(tag, {}).get(v, 0))
+                        for v in ("right", "wrong", "missed")
+                    ),
+                )
+                for tag, counts in tags["all"].items()
+                if counts
+            ),
+        )
     if details.get("queues"):
         lines += table(
             ("expected queue -> first escalation", "conversations"),
@@ -364,42 +432,33 @@ def scenarios_part(ev: Results) -> list[str]:
         by_file.setdefault(result["file"], []).append(result)
     if by_file:
         lines += table(
-            ("file", "scenarios", "expected outcome reached"),
+            ("file", "conversations", "right", "wrong", "missed"),
             (
                 (
                     name,
                     len(items),
-                    sum(
-                        r["observed"] == r["expected"]
-                        and (r["expected"] != "escalated" or r["queue"] == r["expected_queue"])
-                        for r in items
-                    ),
+                    *(sum(r.get("verdict") == v for r in items) for v in ("right", "wrong", "missed")),
                 )
                 for name, items in sorted(by_file.items())
             ),
         )
-        missed = [
-            r
-            for r in results
-            if r["observed"] != r["expected"]
-            or (r["expected"] == "escalated" and r["queue"] != r["expected_queue"])
-        ]
-        if missed:
-            lines += [
-                "<details><summary>Scenarios not reaching their expected outcome</summary>",
-                "",
-            ]
+        for verdict, title in (("wrong", "Wrong answers"), ("missed", "Missed answers")):
+            chosen = [r for r in results if r.get("verdict") == verdict]
+            if not chosen:
+                continue
+            lines += [f"<details><summary>{title} ({len(chosen)})</summary>", ""]
             lines += table(
-                ("scenario", "expected", "observed", "intents the bot saw"),
+                ("scenario", "split", "expected", "bot's first answer", "why", "intents"),
                 (
                     (
                         r["id"],
+                        r.get("split", ""),
                         f"{r['expected']} {r['expected_queue'] or ''}".strip(),
-                        f"{r['observed']} {r['queue'] or ''}".strip()
-                        + (" (error)" if r["error"] else ""),
+                        r.get("answer", "") + (" (error)" if r["error"] else ""),
+                        "; ".join(r.get("reasons", [])).replace("|", "/"),
                         ", ".join(r["intents"][:4]),
                     )
-                    for r in missed
+                    for r in chosen
                 ),
             )
             lines += ["</details>", ""]
@@ -894,7 +953,7 @@ def render(settings: PerfSettings) -> str:
         *run_info("bench", be, ("bench",)),
     ]
     if ev is not None:
-        lines += intents_part(ev, images) + oos_part(ev, images) + scenarios_part(ev)
+        lines += intents_part(ev, images) + oos_part(ev, images) + scenarios_part(ev, scenario_baseline())
         lines += retrieval_part(ev)
     if be is not None:
         lines += bench_part(be, images) + kb_part(be)
@@ -903,7 +962,23 @@ def render(settings: PerfSettings) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--keep-baseline",
+        action="store_true",
+        help="keep the latest scenario figures as the 'before' of docs/benchmarks.md",
+    )
+    args = parser.parse_args(argv)
     settings = load_perf_settings()
+    if args.keep_baseline:
+        ev = read(settings.resolved(settings.eval_dir))
+        if ev is None:
+            say("no var/eval/latest.json to keep")
+            return 1
+        keep_baseline(ev)
+        say(f"kept the scenario figures in {SCENARIO_BASELINE}")
     DOC.write_text(render(settings), encoding="utf-8")
     say(f"wrote {DOC}")
     return 0
