@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from actions.backends.errors import BackendConfigError, NotFound
-from actions.backends.models import Compatibility, CompatibilityStatus, Platform, Product
+from actions.backends.models import Compatibility, CompatibilityStatus, Device, Platform, Product
 
 # Words customers use for platforms, besides the catalogue's ids and names.
 PLATFORM_ALIASES: dict[str, tuple[str, ...]] = {
@@ -80,11 +80,20 @@ class _MatrixEntry(BaseModel):
     notes: str
 
 
+class _DeviceEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    aliases: list[str] = []
+    platform: str
+    max_os: str | None
+
+
 class _CatalogueFile(BaseModel):
     model_config = ConfigDict(extra="ignore")
     products: list[_ProductEntry]
     platforms: list[_PlatformEntry]
     compatibility: list[_MatrixEntry]
+    devices: list[_DeviceEntry] = []
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,7 @@ class _Loaded:
     product_keys: dict[str, str]
     platform_keys: dict[str, str]
     matrix: dict[tuple[str, str], _MatrixEntry]
+    devices: dict[str, Device]
 
 
 def _index(source: str, names_by_id: dict[str, list[str]]) -> dict[str, str]:
@@ -137,6 +147,18 @@ def load_catalogue(path: Path) -> _Loaded:
                 source, f"compatibility of unknown {entry.product!r} / {entry.platform!r}"
             )
         matrix[(entry.product, entry.platform)] = entry
+    devices: dict[str, Device] = {}
+    for device in parsed.devices:
+        if device.platform not in platforms:
+            raise BackendConfigError(source, f"device {device.name!r} of unknown platform {device.platform!r}")
+        if device.max_os is not None and version_tuple(device.max_os) is None:
+            raise BackendConfigError(source, f"device {device.name!r}: max_os {device.max_os!r} is no version")
+        found = Device(device.name, device.platform, device.max_os)
+        for name in (device.name, *device.aliases):
+            key = lookup_key(name)
+            if devices.get(key, found) != found:
+                raise BackendConfigError(source, f"{name!r} names both {devices[key].name!r} and {device.name!r}")
+            devices[key] = found
     return _Loaded(
         products=products,
         platforms=platforms,
@@ -151,6 +173,7 @@ def load_catalogue(path: Path) -> _Loaded:
             },
         ),
         matrix=matrix,
+        devices=devices,
     )
 
 
@@ -180,6 +203,9 @@ class YamlCatalogue:
         data = self._data()
         platform_id = data.platform_keys.get(lookup_key(text))
         return None if platform_id is None else data.platforms[platform_id]
+
+    async def find_device(self, text: str) -> Device | None:
+        return self._data().devices.get(lookup_key(text))
 
     async def compatibility(
         self, product: str, platform: str, os_version: str | None = None

@@ -237,6 +237,16 @@ class Platform:
 
 
 @dataclass(frozen=True)
+class Device:
+    """A phone or tablet model (``iPhone 8``): its platform and the newest OS
+    version it can be updated to (None: it still gets the current one)."""
+
+    name: str
+    platform_id: str
+    max_os_version: str | None
+
+
+@dataclass(frozen=True)
 class Compatibility:
     """Whether ``product`` works with ``platform`` (at ``os_version``, if asked).
 

@@ -24,6 +24,7 @@ from actions.backends.models import (
     DeletionRequest,
     Order,
     PasswordReset,
+    Device,
     Platform,
     Product,
     Subscription,
@@ -108,6 +109,11 @@ class CatalogueBackend(Protocol):
 
     async def find_platform(self, text: str) -> Platform | None:
         """By id, name or a common alias (``iphone`` is iOS), like ``find_product``."""
+        ...
+
+    async def find_device(self, text: str) -> Device | None:
+        """A phone or tablet model by name or alias (``iphone 8``, ``galaxy s9``),
+        like ``find_product``; None if the catalogue does not list it."""
         ...
 
     async def compatibility(

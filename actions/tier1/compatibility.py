@@ -14,6 +14,7 @@ from actions.backends import (
     CatalogueBackend,
     Compatibility,
     CompatibilityStatus,
+    Device,
     NotFound,
     Outcome,
     Product,
@@ -57,9 +58,21 @@ async def product_of(
     return APP if _APP.search(text) else None
 
 
+async def device_of(catalogue: CatalogueBackend, text: str) -> Device | None:
+    """A phone or tablet model the customer named (``my iphone 8``)."""
+    for candidate in phrases(text):
+        device = await catalogue.find_device(candidate)
+        if device is not None:
+            return device
+    return None
+
+
 async def platform_of(
     catalogue: CatalogueBackend, entities: tuple[str, ...], text: str
 ) -> str | None:
+    device = await device_of(catalogue, text)
+    if device is not None:
+        return device.platform_id
     for candidate in (*entities, *phrases(text)):
         platform = await catalogue.find_platform(candidate)
         if platform is not None:
@@ -100,10 +113,45 @@ def answer_text(found: Compatibility) -> str:
     return f"No: the {product} doesn't work with {platform}.{notes}"
 
 
+def device_answer(found: Compatibility, device: Device) -> str:
+    """The answer for a phone model: whether it can run the version needed."""
+    if found.matrix_status in (None, CompatibilityStatus.UNSUPPORTED) or not found.min_version:
+        return answer_text(found)
+    product, platform, minimum = found.product.name, found.platform.name, found.min_version
+    notes = f" {found.notes}" if found.notes else ""
+    limited = " with limits" if found.status is CompatibilityStatus.LIMITED else ""
+    most = device.max_os_version
+    if most is not None and version_key(most) < version_key(minimum):
+        return (
+            f"No: the {product} needs {platform} {minimum} or later, and the {device.name} can "
+            f"only be updated to {platform} {most}.{notes}"
+        )
+    reach = f" (it can be updated up to {platform} {most})" if most else ""
+    return (
+        f"Yes, the {product} works{limited} with the {device.name} once it's updated to "
+        f"{platform} {minimum} or later{reach}.{notes}"
+    )
+
+
 def app_answer(
-    platform_name: str, minimum: str, os_version: str | None, higher: list[tuple[str, str]]
+    platform_name: str,
+    minimum: str,
+    os_version: str | None,
+    higher: list[tuple[str, str]],
+    device: Device | None = None,
 ) -> str:
-    if os_version and version_key(os_version) < version_key(minimum):
+    most = device.max_os_version if device and not os_version else None
+    if device and not os_version and most and version_key(most) < version_key(minimum):
+        text = (
+            f"No: the Brightwave app needs {platform_name} {minimum} or later, and the "
+            f"{device.name} can only be updated to {platform_name} {most}."
+        )
+    elif device and not os_version:
+        text = (
+            f"Yes, the Brightwave app runs on the {device.name} once it's updated to "
+            f"{platform_name} {minimum} or later."
+        )
+    elif os_version and version_key(os_version) < version_key(minimum):
         text = (
             f"No: the Brightwave app needs {platform_name} {minimum} or later, so it won't run "
             f"on {platform_name} {os_version}."
@@ -123,7 +171,7 @@ def app_answer(
 
 class CompatibilityFlow(Flow):
     form = "compatibility_form"
-    slots = ("compat_product", "compat_platform", "compat_os_version")
+    slots = ("compat_product", "compat_platform", "compat_os_version", "compat_device")
     triggers = frozenset({"compatibility"})
     verification = Verification.NONE
 
@@ -138,6 +186,9 @@ class CompatibilityFlow(Flow):
             found = await platform_of(catalogue, turn.entities.get("platform", ()), turn.text)
             if found:
                 ctx.set("compat_platform", found)
+                device = await device_of(catalogue, turn.text)
+                if device is not None:
+                    ctx.set("compat_device", device.name)
                 version = os_version_of(turn)
                 if version:
                     ctx.set("compat_os_version", version)
@@ -225,15 +276,23 @@ class ActionCompatibility(FlowSubmit):
         catalogue = ctx.deps.backends.catalogue
         product, platform = str(ctx.get("compat_product")), str(ctx.get("compat_platform"))
         os_version = ctx.get("compat_os_version")
+        named = ctx.get("compat_device")
+        device = await catalogue.find_device(str(named)) if named else None
+        if device is not None and device.platform_id != platform:
+            device = None  # the customer named another system after the model
         if product == APP:
-            ctx.say(await self.app(catalogue, platform, os_version))
+            ctx.say(await self.app(catalogue, platform, os_version, device))
             return Completion(Outcome.SELF_SERVICE_ARTICLE, APP_ARTICLE)
         try:
             found = await catalogue.compatibility(product, platform, os_version)
         except NotFound:
             ctx.say(message("Sorry, I don't have compatibility details for that."))
             return Completion(Outcome.RESOLVED_BY_BOT, "unknown")
-        text = answer_text(found)
+        text = (
+            device_answer(found, device)
+            if device is not None and not os_version
+            else answer_text(found)
+        )
         title = f"{found.product.name}: compatibility"
         ctx.say(
             message(f"{text}\n{found.article_url}", custom=article(title, found.article_id, text))
@@ -241,7 +300,11 @@ class ActionCompatibility(FlowSubmit):
         return Completion(Outcome.SELF_SERVICE_ARTICLE, found.article_id)
 
     async def app(
-        self, catalogue: CatalogueBackend, platform_id: str, os_version: str | None
+        self,
+        catalogue: CatalogueBackend,
+        platform_id: str,
+        os_version: str | None,
+        device: Device | None = None,
     ) -> Message:
         platform = await catalogue.find_platform(platform_id)
         name = platform.name if platform else platform_id
@@ -261,7 +324,7 @@ class ActionCompatibility(FlowSubmit):
         else:
             minimum = min((version for _, version in requirements), key=version_key)
             higher = [(p, v) for p, v in requirements if version_key(v) > version_key(minimum)]
-            text = app_answer(name, minimum, os_version, higher)
+            text = app_answer(name, minimum, os_version, higher, device)
         title = "Which phones and tablets work with Brightwave"
         return message(
             f"{text}\n{article_url(APP_ARTICLE)}", custom=article(title, APP_ARTICLE, text)

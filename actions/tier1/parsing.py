@@ -15,9 +15,22 @@ _ORDER_IN_TEXT = re.compile(
     r"(?:\b[Bb][Ww][\s#:\-]*|#\s*|\b(?:order|bestelling|number|no\.?|nr\.?)\s*:?\s*#?\s*|\b)(\d{6})\b",
     re.IGNORECASE,
 )
+# "my iPhone on 17.2", "running 13": a bare number after on/running, only when
+# it can be a system's version (a decimal, or 5 to 30: not "with 2 phones").
+_BARE_VERSION = re.compile(
+    r"\b(?:on|running|runs|with)\s+(\d{1,2}(?:\.\d{1,2}){0,2})(?![\d.]*\d)(?!\s*(?:phones|devices|times|days|x\b))",
+    re.IGNORECASE,
+)
 _DIGITS = re.compile(r"\d")
 _CODE = re.compile(r"(?<!\d)(\d{3})[ -]?(\d{3})(?!\d)")
 _VERSION = re.compile(r"\b\d{1,2}(?:\.\d{1,2}){0,2}\b")
+# A version counts only right after an operating system's name or the word
+# "version": the 8 of "iPhone 8" or the 2 of "Pulse 2" is no OS version.
+_OS_VERSION = re.compile(
+    r"\b(?:android|ios|ipados|ipad\s*os|mac\s*os|macos|os\s*x|windows|version|ver\.?|v)"
+    r"\s*(\d{1,2}(?:\.\d{1,2}){0,2})(?![\d.]*\d)",
+    re.IGNORECASE,
+)
 MAX_EMAIL_LENGTH = 254
 YES_WORDS = frozenset({"yes", "y", "yep", "yeah", "ja", "ok", "okay", "sure", "confirm"})
 NO_WORDS = frozenset({"no", "n", "nope", "nah"})
@@ -78,12 +91,22 @@ def yes_or_no(turn: Turn) -> bool | None:
 
 
 def os_version_of(turn: Turn) -> str | None:
-    """An OS version the customer mentioned (``12``, ``16.4``)."""
+    """An OS version the customer named with its system (``Android 12``,
+    ``iOS 16.4``, ``version 9``): ``12``, ``16.4``, ``9``. A number elsewhere
+    (a phone model, a product name) is not one, even if NLU tagged it: a
+    verdict from a misread number is worse than no version. A button's payload
+    (``/inform{"os_version": "16"}``) gives it as an entity."""
     entity = turn.entity("os_version")
-    if entity and _VERSION.fullmatch(entity.strip()):
+    if turn.text.startswith("/") and entity and _VERSION.fullmatch(entity.strip()):
         return entity.strip()
-    match = _VERSION.search(turn.text)
-    return match.group(0) if match else None
+    match = _OS_VERSION.search(turn.text)
+    if match:
+        return match.group(1)
+    for bare in _BARE_VERSION.finditer(turn.text):
+        version = bare.group(1)
+        if "." in version or 5 <= int(version) <= 30:
+            return version
+    return None
 
 
 def has_words(text: str) -> bool:

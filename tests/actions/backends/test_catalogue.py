@@ -153,3 +153,35 @@ async def test_an_alias_naming_two_products_is_a_config_error(tmp_path: Path) ->
     with pytest.raises(BackendConfigError) as raised:
         await YamlCatalogue(path).find_product("buds 2")
     assert raised.value.reason == "'pulse 2' names both 'pulse-2' and 'buds-2'"
+
+
+async def test_phone_models_are_found_with_the_newest_os_they_run(catalogue: YamlCatalogue) -> None:
+    found = [await catalogue.find_device(t) for t in ("iphone 8", "iPhone8 Plus", "Galaxy S9", "pixel 6a")]
+    assert [(d.name, d.platform_id, d.max_os_version) if d else None for d in found] == [
+        ("iPhone 8", "ios", "16"),
+        ("iPhone 8", "ios", "16"),
+        ("Samsung Galaxy S9", "android", "10"),
+        ("Google Pixel 6", "android", None),
+    ]
+    assert await catalogue.find_device("iphone") is None
+    assert await catalogue.find_device("pulse 2") is None
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        ("platform: ios", "platform: symbian", "device 'iPhone 8' of unknown platform 'symbian'"),
+        ('"16"', '"sixteen"', "device 'iPhone 8': max_os 'sixteen' is no version"),
+    ],
+)
+async def test_a_broken_devices_table_is_a_config_error(
+    tmp_path: Path, old: str, new: str, reason: str
+) -> None:
+    text = CATALOGUE.read_text()
+    line = next(line for line in text.splitlines() if "name: iPhone 8," in line)
+    broken = line.replace(old, new)
+    path = tmp_path / "catalogue.yml"
+    path.write_text(text.replace(line, broken))
+    with pytest.raises(BackendConfigError) as raised:
+        await YamlCatalogue(path).find_device("iphone 8")
+    assert raised.value.reason == reason

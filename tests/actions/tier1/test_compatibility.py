@@ -184,3 +184,80 @@ async def test_the_app_needs_the_lowest_version_of_any_device(
 
 def test_phrases_are_longest_first() -> None:
     assert phrases("the pulse 2") == ["the pulse 2", "the pulse", "pulse 2", "the", "pulse", "2"]
+
+
+async def test_a_phone_model_is_a_device_not_an_os_version(env: Env) -> None:
+    """Failure class 1 of issue 23: "Buds Pro with an iPhone 8?" was answered
+    "won't work with iOS 8". The model sets the platform and the device; its
+    number is no OS version."""
+    events, _ = await validate(
+        "activation", "do the Buds Pro work with an iPhone 8?", "compatibility",
+        entities={"product": "buds-pro", "os_version": "8"},
+    )  # fmt: skip
+    assert events == [
+        SlotSet("flow_failures", 0.0),
+        SlotSet("flow_category", "compatibility"),
+        SlotSet("compat_product", "buds-pro"),
+        SlotSet("compat_platform", "ios"),
+        SlotSet("compat_device", "iPhone 8"),
+        SlotSet("requested_slot", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("product", "device", "text"),
+    [
+        ("buds-pro", "iPhone 8", (
+            "Yes, the Brightwave Buds Pro works with the iPhone 8 once it's updated to iOS 16 or "
+            "later (it can be updated up to iOS 16)."
+        )),
+        ("pulse-2", "iPhone 8", (
+            "No: the Brightwave Pulse 2 needs iOS 17 or later, and the iPhone 8 can only be "
+            "updated to iOS 16."
+        )),
+        ("pulse-2", "iPhone 13", (
+            "Yes, the Brightwave Pulse 2 works with the iPhone 13 once it's updated to iOS 17 or "
+            "later."
+        )),
+        ("buds-2", "Samsung Galaxy S9", (
+            "Yes, the Brightwave Buds 2 works with limits with the Samsung Galaxy S9 once it's "
+            "updated to Android 10 or later (it can be updated up to Android 10)."
+        )),
+        ("pulse-lite", "Samsung Galaxy S8", (
+            "No: the Brightwave Pulse Lite needs Android 10 or later, and the Samsung Galaxy S8 "
+            "can only be updated to Android 9."
+        )),
+    ],
+)  # fmt: skip
+async def test_a_device_is_answered_by_the_newest_os_it_can_run(
+    env: Env, product: str, device: str, text: str
+) -> None:
+    platform = "ios" if device.startswith("iPhone") else "android"
+    slots = {"compat_product": product, "compat_platform": platform, "compat_device": device}
+    _, messages = await run_action(ActionCompatibility(), tracker("", slots=slots))
+    [shown] = messages
+    assert shown["text"].startswith(text)
+    assert "iOS 8" not in shown["text"] and "Android 8" not in shown["text"]
+    assert shown["custom"]["doc_id"] == f"compatibility-{product}"
+
+
+async def test_the_app_on_a_phone_that_cannot_update_far_enough(env: Env) -> None:
+    slots = {"compat_product": "app", "compat_platform": "ios", "compat_device": "iPhone 7"}
+    _, messages = await run_action(ActionCompatibility(), tracker("", slots=slots))
+    assert messages[0]["text"].startswith(
+        "No: the Brightwave app needs iOS 16 or later, and the iPhone 7 can only be updated to "
+        "iOS 15."
+    )
+
+
+async def test_an_explicit_os_version_wins_over_the_model(env: Env) -> None:
+    slots = {
+        "compat_product": "pulse-2",
+        "compat_platform": "ios",
+        "compat_device": "iPhone 13",
+        "compat_os_version": "16",
+    }
+    _, messages = await run_action(ActionCompatibility(), tracker("", slots=slots))
+    assert messages[0]["text"].startswith(
+        "No: the Brightwave Pulse 2 needs iOS 17 or later, so it won't work with iOS 16."
+    )

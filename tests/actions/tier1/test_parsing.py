@@ -110,9 +110,28 @@ def test_yes_and_no(turn: Turn, expected: bool | None) -> None:
 
 
 def test_os_versions_come_from_the_entity_or_the_text() -> None:
-    assert os_version_of(Turn(text="x", entities={"os_version": ("16.4",)})) == "16.4"
+    payload = '/inform{"os_version": "16.4"}'
+    assert os_version_of(Turn(text=payload, entities={"os_version": ("16.4",)})) == "16.4"
     assert os_version_of(Turn(text="I'm on Android 12")) == "12"
+    assert os_version_of(Turn(text="does it run on iOS16.4?")) == "16.4"
+    assert os_version_of(Turn(text="my phone is on version 9")) == "9"
     assert os_version_of(Turn(text="an iPhone")) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Buds Pro with an iPhone 8?",
+        "will the pulse 2 work with my android phone",
+        "does the buds 2 work on a galaxy s10",
+        "iphone 11 and ios",
+        "is the cam 360 ok with my pixel 7 on android",
+    ],
+)
+def test_a_model_or_product_number_is_no_os_version(text: str) -> None:
+    """Failure class 1 of issue 23: "iPhone 8" was answered as iOS 8; NLU's
+    entity for such a number is not trusted either."""
+    assert os_version_of(Turn(text=text, entities={"os_version": ("8",)})) is None
 
 
 def test_emoji_and_symbols_are_not_words() -> None:
