@@ -106,7 +106,7 @@ def order_status_text(order: Order, today: date) -> str:
             lines.append(
                 f"Carrier: {shipment.carrier}, tracking number {shipment.tracking_number}."
             )
-            lines.append(f"Track it here: {shipment.tracking_url}")
+            lines.append(f"[Track it on the {shipment.carrier} website]({shipment.tracking_url})")
         if order.expected_delivery:
             expected = day(order.expected_delivery, today)
             if order.is_late(today):

@@ -498,6 +498,27 @@ async def test_markdown_becomes_paragraphs_lists_emphasis_and_safe_links(preview
     ]
 
 
+async def test_a_markdown_table_becomes_a_table_not_pipes(preview: Page) -> None:
+    """Failure class 10 of issue 23: help-center tables reached the widget as
+    raw pipes. A sentence with a pipe in it stays a sentence."""
+    await receive(
+        preview,
+        {
+            "text": "Requirements:\n\n| | Android | iPhone |\n|---|:---|---:|\n"
+            "| System | **Android 10** or later | iOS 16 |\n| Store | `a|b` | \\| App Store\n\n"
+            "Sizes: S | M | L, ask us."
+        },
+    )
+    assert await shadow_html(preview, ".fl-bot .fl-md") == [
+        "<p>Requirements:</p>"
+        '<div class="fl-table"><table><thead><tr><th scope="col"></th>'
+        '<th scope="col">Android</th><th scope="col">iPhone</th></tr></thead>'
+        "<tbody><tr><td>System</td><td><strong>Android 10</strong> or later</td><td>iOS 16</td></tr>"
+        "<tr><td>Store</td><td><code>a|b</code></td><td>| App Store</td></tr></tbody></table></div>"
+        "<p>Sizes: S | M | L, ask us.</p>"
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "html"),
     [

@@ -1,6 +1,6 @@
 // Safe Markdown: a small subset (paragraphs, line breaks, bullet and numbered
-// lists, **bold**, *italic*, `code`, fenced code, [links](https://...) and bare
-// https:// links) turned straight into DOM nodes. There is no HTML step: raw
+// lists, pipe tables, **bold**, *italic*, `code`, fenced code,
+// [links](https://...) and bare https:// links) turned straight into DOM nodes. There is no HTML step: raw
 // HTML, Slack markup (<url|text>, <!channel>) and anything unrecognised stay
 // visible as the literal text they are. Links go only to http(s) and mailto
 // addresses and open in a new tab without access to this page.
@@ -130,6 +130,72 @@ const NUMBERED = /^\s{0,3}(\d{1,9})[.)]\s+(.*)$/;
 const HEADING = /^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$/;
 const FENCE = /^\s{0,3}(```|~~~)/;
 const QUOTE = /^\s{0,3}>\s?(.*)$/;
+// A table: a row of cells, then a delimiter row (|---|:---:|), then rows.
+const TABLE_DELIMITER = /^\s{0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
+const MAX_TABLE_COLUMNS = 12;
+
+/** The cells of a table row: split on | that is not escaped or in `code`. */
+export function tableCells(line: string): string[] {
+  let row = line.trim();
+  if (row.startsWith("|")) row = row.slice(1);
+  if (row.endsWith("|") && !row.endsWith("\\|")) row = row.slice(0, -1);
+  const cells: string[] = [];
+  let cell = "";
+  let inCode = false;
+  for (let i = 0; i < row.length; i += 1) {
+    const ch = row[i];
+    if (ch === "\\" && row[i + 1] === "|") {
+      cell += "|";
+      i += 1;
+    } else if (ch === "`") {
+      inCode = !inCode;
+      cell += ch;
+    } else if (ch === "|" && !inCode) {
+      cells.push(cell.trim());
+      cell = "";
+    } else {
+      cell += ch;
+    }
+  }
+  cells.push(cell.trim());
+  return cells;
+}
+
+function isTableStart(lines: string[], index: number): boolean {
+  const line = lines[index];
+  const next = lines[index + 1];
+  if (next === undefined || !line.includes("|") || !TABLE_DELIMITER.test(next)) return false;
+  if (!next.includes("|") && !line.trim().startsWith("|")) return false;
+  const columns = tableCells(line).length;
+  return columns > 0 && columns <= MAX_TABLE_COLUMNS && tableCells(next).length === columns;
+}
+
+/** A table from the header line at ``index``; returns it and the next line's index. */
+function table(lines: string[], index: number): [HTMLElement, number] {
+  const header = tableCells(lines[index]);
+  const columns = header.length;
+  const head = h("tr");
+  for (const cell of header) {
+    const th = h("th", { scope: "col" });
+    appendInline(th, cell);
+    head.appendChild(th);
+  }
+  const body = h("tbody");
+  let next = index + 2;
+  while (next < lines.length && lines[next].includes("|") && lines[next].trim()) {
+    const cells = tableCells(lines[next]).slice(0, columns);
+    const row = h("tr");
+    for (let column = 0; column < columns; column += 1) {
+      const td = h("td");
+      appendInline(td, cells[column] ?? "");
+      row.appendChild(td);
+    }
+    body.appendChild(row);
+    next += 1;
+  }
+  const element = h("div", { class: "fl-table" }, h("table", {}, h("thead", {}, head), body));
+  return [element, next];
+}
 
 function appendInline(parent: Node, line: string): void {
   for (const node of inline(line)) parent.appendChild(node);
@@ -167,6 +233,13 @@ export function renderMarkdown(source: string): DocumentFragment {
     }
     if (!line.trim()) {
       close();
+      continue;
+    }
+    if (isTableStart(lines, index)) {
+      close();
+      const [element, next] = table(lines, index);
+      fragment.appendChild(element);
+      index = next - 1;
       continue;
     }
     const bullet = line.match(BULLET);

@@ -75,7 +75,11 @@ button:disabled { cursor: default; }
 .fl-agent-tag { font-weight: 600; font-size: 11px; text-transform: uppercase; letter-spacing: .04em;
   margin-left: 6px; padding: 1px 6px; border-radius: 6px; background: #6b4500; color: #fff; }
 .fl-trouble { background: #fdecea; color: #7a1712; border: 1px solid #e3a39d; }
-.fl-md p, .fl-md ul, .fl-md ol, .fl-md pre, .fl-md blockquote { margin: 0 0 6px; }
+.fl-md p, .fl-md ul, .fl-md ol, .fl-md pre, .fl-md blockquote, .fl-md .fl-table { margin: 0 0 6px; }
+.fl-md .fl-table { overflow-x: auto; }
+.fl-md table { border-collapse: collapse; font-size: 13px; }
+.fl-md th, .fl-md td { border: 1px solid var(--fl-border); padding: 3px 6px; text-align: left; vertical-align: top; }
+.fl-md th { background: rgba(0,0,0,.04); font-weight: 600; }
 .fl-md > :last-child { margin-bottom: 0; }
 .fl-md ul, .fl-md ol { padding-left: 20px; }
 .fl-md code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 13px; background: rgba(0,0,0,.06);

@@ -135,8 +135,8 @@ async def test_the_order_number_used_to_verify_is_the_order_looked_up(env: Env) 
     [
         ("C-1001", "BW-104233", (
             "Order BW-104233 (Brightwave Pulse 2) is on its way.\nCarrier: PostNL, tracking "
-            "number 3SBRWV0104233.\nTrack it here: "
-            "https://jouw.postnl.nl/track-and-trace/3SBRWV0104233-NL-1016GV\nExpected "
+            "number 3SBRWV0104233.\n[Track it on the PostNL website]("
+            "https://jouw.postnl.nl/track-and-trace/3SBRWV0104233-NL-1016GV)\nExpected "
             "delivery: tomorrow, Wednesday 11 March."
         )),
         ("C-1001", "BW-104390", (
@@ -150,14 +150,14 @@ async def test_the_order_number_used_to_verify_is_the_order_looked_up(env: Env) 
         ("C-1001", "BW-103877", "Order BW-103877 (Brightwave Scale One) was cancelled."),
         ("C-1003", "BW-104322", (
             "Order BW-104322 (2 x Brightwave Cam Outdoor) is delayed: the carrier reported a "
-            "delay.\nCarrier: DPD, tracking number 01905104322317.\nTrack it here: "
-            "https://tracking.dpd.de/status/en_US/parcel/01905104322317\nExpected delivery: "
+            "delay.\nCarrier: DPD, tracking number 01905104322317.\n[Track it on the DPD website]("
+            "https://tracking.dpd.de/status/en_US/parcel/01905104322317)\nExpected delivery: "
             "Thursday 12 March."
         )),
         ("C-1004", "BW-104287", (
             "Order BW-104287 (Brightwave Buds 2) is out for delivery.\nCarrier: DPD, tracking "
-            "number 01905104287542.\nTrack it here: "
-            "https://tracking.dpd.de/status/en_US/parcel/01905104287542\nExpected delivery: "
+            "number 01905104287542.\n[Track it on the DPD website]("
+            "https://tracking.dpd.de/status/en_US/parcel/01905104287542)\nExpected delivery: "
             "today, Tuesday 10 March."
         )),
         ("C-1004", "BW-104012", (
@@ -186,8 +186,9 @@ async def test_a_late_order_gets_the_policy_and_the_offer_of_a_person(env: Env) 
     assert messages == [
         {
             "text": "Order BW-104201 (Brightwave Soundbar S) is on its way.\nCarrier: DHL, "
-            "tracking number 00340434161094201001.\nTrack it here: https://www.dhl.com/global-en/"
-            "home/tracking/tracking-parcel.html?submit=1&tracking-id=00340434161094201001\nIt was "
+            "tracking number 00340434161094201001.\n[Track it on the DHL website](https://www.dhl.com/"
+            "global-en/home/tracking/tracking-parcel.html?submit=1&tracking-id=00340434161094201001)"
+            "\nIt was "
             "expected on Saturday 7 March."
         },
         {
