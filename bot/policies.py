@@ -19,15 +19,11 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-HANDOFF_SLOT = "handoff_active"
-FORWARD_ACTION = "action_forward_to_agent"
-CSAT_COMMENT_SLOT = "awaiting_csat_comment"
-CSAT_COMMENT_ACTION = "action_record_csat_comment"
-# Sent by the handoff service, never typed by customers: they run their rules.
-PASS_THROUGH_INTENTS = frozenset({"agent_message", "handoff_update", "restart", "session_start"})
+from bot.turn_routing import CSAT_ACTION, CSAT_COMMENT_SLOT, HANDOFF_SLOT, next_action
 
 
 @DefaultV1Recipe.register(
@@ -64,36 +60,31 @@ class HandoffPolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
+        latest = tracker.latest_message
+        # The comment is the message right after "anything you'd like to add?":
+        # a slot left set by a question answered instead is not one.
+        awaiting = bool(tracker.get_slot(CSAT_COMMENT_SLOT)) and (
+            action_before_listen(tracker) == CSAT_ACTION
+        )
         action = next_action(
             bool(tracker.get_slot(HANDOFF_SLOT)),
-            bool(tracker.get_slot(CSAT_COMMENT_SLOT)),
+            awaiting,
             tracker.latest_action_name,
-            (tracker.latest_message.intent or {}).get("name") if tracker.latest_message else None,
+            (latest.intent or {}).get("name") if latest else None,
+            (latest.text or "") if latest else "",
         )
         if action is not None and action in domain.action_names_or_texts:
             probabilities[domain.index_for_action(action)] = 1.0
         return self._prediction(probabilities)
 
 
-def next_action(
-    handoff_active: bool,
-    awaiting_csat_comment: bool,
-    latest_action: str | None,
-    intent: str | None,
-) -> str | None:
-    """The action this policy insists on, or None to leave it to the others.
-
-    Besides handoffs, it captures the free-text comment after a CSAT score:
-    whatever the customer types next is the comment, whatever NLU makes of it.
-    """
-    if latest_action in (FORWARD_ACTION, CSAT_COMMENT_ACTION):
-        return (
-            ACTION_LISTEN_NAME if (handoff_active or latest_action == CSAT_COMMENT_ACTION) else None
-        )
-    if latest_action != ACTION_LISTEN_NAME or intent in PASS_THROUGH_INTENTS:
-        return None
-    if handoff_active:
-        return FORWARD_ACTION
-    if awaiting_csat_comment and intent != "csat":
-        return CSAT_COMMENT_ACTION
+def action_before_listen(tracker: DialogueStateTracker) -> str | None:
+    """The bot's last action before it listened for the latest message."""
+    listened = False
+    for event in reversed(tracker.events):
+        if isinstance(event, ActionExecuted):
+            if not listened and event.action_name == ACTION_LISTEN_NAME:
+                listened = True
+            elif listened:
+                return event.action_name
     return None
