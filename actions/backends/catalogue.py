@@ -150,14 +150,20 @@ def load_catalogue(path: Path) -> _Loaded:
     devices: dict[str, Device] = {}
     for device in parsed.devices:
         if device.platform not in platforms:
-            raise BackendConfigError(source, f"device {device.name!r} of unknown platform {device.platform!r}")
+            raise BackendConfigError(
+                source, f"device {device.name!r} of unknown platform {device.platform!r}"
+            )
         if device.max_os is not None and version_tuple(device.max_os) is None:
-            raise BackendConfigError(source, f"device {device.name!r}: max_os {device.max_os!r} is no version")
+            raise BackendConfigError(
+                source, f"device {device.name!r}: max_os {device.max_os!r} is no version"
+            )
         found = Device(device.name, device.platform, device.max_os)
         for name in (device.name, *device.aliases):
             key = lookup_key(name)
             if devices.get(key, found) != found:
-                raise BackendConfigError(source, f"{name!r} names both {devices[key].name!r} and {device.name!r}")
+                raise BackendConfigError(
+                    source, f"{name!r} names both {devices[key].name!r} and {device.name!r}"
+                )
             devices[key] = found
     return _Loaded(
         products=products,

@@ -40,7 +40,10 @@ def test_the_message_after_a_rating_is_its_comment(text: str, intent: str) -> No
     [
         ("how do I return my earbuds?", "start_return"),
         ("and where do i find my invoice", "invoice_request"),
-        ("one more thing: can I change the delivery address for BW-104390", "change_shipping_address"),
+        (
+            "one more thing: can I change the delivery address for BW-104390",
+            "change_shipping_address",
+        ),
         ("thanks! is the hub mini compatible with alexa?", "compatibility"),
         ("I want to cancel my plus subscription", "cancel_subscription"),
     ],

@@ -156,7 +156,10 @@ async def test_an_alias_naming_two_products_is_a_config_error(tmp_path: Path) ->
 
 
 async def test_phone_models_are_found_with_the_newest_os_they_run(catalogue: YamlCatalogue) -> None:
-    found = [await catalogue.find_device(t) for t in ("iphone 8", "iPhone8 Plus", "Galaxy S9", "pixel 6a")]
+    found = [
+        await catalogue.find_device(t)
+        for t in ("iphone 8", "iPhone8 Plus", "Galaxy S9", "pixel 6a")
+    ]
     assert [(d.name, d.platform_id, d.max_os_version) if d else None for d in found] == [
         ("iPhone 8", "ios", "16"),
         ("iPhone 8", "ios", "16"),
