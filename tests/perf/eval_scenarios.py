@@ -32,8 +32,10 @@ import asyncio
 import email
 import email.policy
 import re
+import sqlite3
 import time
 from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,14 +43,31 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from tests.perf.common import PerfSettings, Section, load_perf_settings, mean, say, write_results
-from tests.perf.judge import RESOLVED, VERDICTS, WRONG, Played, TurnRecord, Verdict, judge
+from tests.perf.common import (
+    ROOT,
+    PerfSettings,
+    Section,
+    load_perf_settings,
+    mean,
+    say,
+    write_results,
+)
+from tests.perf.judge import (
+    NOT_PLAYED,
+    RESOLVED,
+    VERDICTS,
+    WRONG,
+    Played,
+    TurnRecord,
+    Verdict,
+    judge,
+)
 from tests.perf.scenarios import (
     FROM_EMAIL,
+    NOTHING_EXPECTED,
     ROUTINE_OUTCOMES,
     SPLITS,
     TAGS,
-    Expectation,
     Scenario,
     Turn,
     load,
@@ -58,6 +77,7 @@ from tests.perf.stack_run import Run, frontline
 from tests.perf.widget import Reply, Widget, WidgetError
 
 ARTICLE_LINK = "help.brightwave.example/articles/"
+DEMO_DATA = ROOT / "data" / "demo"
 ARTICLE_TYPES = ("kb_answer", "article", "articles", "self_service_article")
 CODE = re.compile(r"\b(\d{6})\b")
 ARTICLE_ID = re.compile(re.escape(ARTICLE_LINK) + r"([a-z0-9][a-z0-9-]*)")
@@ -95,7 +115,7 @@ class Result:
     transcript: list[dict[str, Any]] = field(default_factory=list)
     intents: list[str] = field(default_factory=list)
     played: Played = field(default_factory=Played)
-    verdict: Verdict = Verdict("missed", ("not played",))
+    verdict: Verdict = NOT_PLAYED
 
     @property
     def contained(self) -> bool:
@@ -255,13 +275,56 @@ def code_from_outbox(outbox: Path, address: str | None) -> str | None:
     return None
 
 
+class DemoState:
+    """The demo company's records as seeded, restored before each scenario: a
+    conversation that cancels an order or a subscription must not change what
+    the next one finds (each scenario is judged against the seeded data)."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+        self.snapshot = db_path.with_name(db_path.stem + "-seeded.db")
+
+    def seed(self) -> None:
+        from datetime import UTC, datetime
+
+        from actions.backends import demo_data
+
+        engine = demo_data.create_demo_engine(self.db_path)
+        try:
+            demo_data.seed(engine, DEMO_DATA, DEMO_DATA / "catalogue.yml", datetime.now(UTC))
+        finally:
+            engine.dispose()
+        self.snapshot.unlink(missing_ok=True)
+        with closing(sqlite3.connect(self.db_path, timeout=30)) as connection:
+            connection.execute("VACUUM INTO ?", (str(self.snapshot),))
+
+    def restore(self) -> None:
+        with closing(sqlite3.connect(self.db_path, timeout=30)) as connection:
+            connection.execute("ATTACH DATABASE ? AS seeded", (str(self.snapshot),))
+            tables = [
+                str(row[0])
+                for row in connection.execute(
+                    "SELECT name FROM seeded.sqlite_master "
+                    "WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                )
+            ]
+            with connection:  # one transaction: the action server sees before or after
+                for table in tables:
+                    connection.execute(f'DELETE FROM main."{table}"')
+                    connection.execute(f'INSERT INTO main."{table}" SELECT * FROM seeded."{table}"')
+            connection.execute("DETACH DATABASE seeded")
+
+
 class Player:
     """Plays scenarios against a running stack."""
 
-    def __init__(self, run: Run, http: httpx.AsyncClient, engine: sa.Engine) -> None:
+    def __init__(
+        self, run: Run, http: httpx.AsyncClient, engine: sa.Engine, demo: DemoState | None = None
+    ) -> None:
         self.run = run
         self.http = http
         self.engine = engine
+        self.demo = demo
 
     async def tracker(self, conversation_id: str, events: str = "NONE") -> dict[str, Any]:
         response = await self.http.get(
@@ -304,6 +367,8 @@ class Player:
     async def play(self, scenario: Scenario) -> Result:
         result = Result(scenario)
         played = result.played
+        if self.demo is not None:
+            self.demo.restore()
         widget = Widget(self.run.stack.rasa_url)
         conversation_id = await widget.connect()
         pending = list(scenario.turns)
@@ -333,7 +398,7 @@ class Player:
                         customer=text,
                         texts=bot_texts(last),
                         articles=articles_shown(last),
-                        expect=turn.expect if turn is not None else Expectation(),
+                        expect=turn.expect if turn is not None else NOTHING_EXPECTED,
                         scripted=scripted,
                     )
                 )
@@ -414,7 +479,9 @@ def summarise(results: list[Result], section: Section) -> None:
     metrics = verdict_metrics(results, "scenarios.")
     for split in SPLITS:
         metrics.update(
-            verdict_metrics([r for r in results if r.scenario.split == split], f"scenarios.{split}.")
+            verdict_metrics(
+                [r for r in results if r.scenario.split == split], f"scenarios.{split}."
+            )
         )
     metrics.update(
         {
@@ -472,7 +539,9 @@ async def play_all(run: Run, scenarios: list[Scenario], verbose: bool) -> list[R
     results = []
     try:
         async with httpx.AsyncClient(timeout=30) as http:
-            player = Player(run, http, engine)
+            demo = DemoState(run.run_dir / "demo-backend.db")
+            demo.seed()
+            player = Player(run, http, engine, demo)
             for number, scenario in enumerate(scenarios, start=1):
                 result = await player.play(scenario)
                 results.append(result)
@@ -483,7 +552,11 @@ async def play_all(run: Run, scenarios: list[Scenario], verbose: bool) -> list[R
                         f"{' ' + scenario.queue if scenario.queue else ''}, got "
                         f"{result.verdict.answer}"
                         f"{' (' + result.error + ')' if result.error else ''}"
-                        f"{' -- ' + '; '.join(result.verdict.reasons) if result.verdict.reasons else ''}"
+                        + (
+                            " -- " + "; ".join(result.verdict.reasons)
+                            if result.verdict.reasons
+                            else ""
+                        )
                     )
     finally:
         engine.dispose()

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tests.perf.scenarios import Expectation, Scenario
+from tests.perf.scenarios import NOTHING_EXPECTED, Expectation, Scenario
 
 RIGHT, WRONG, MISSED = "right", "wrong", "missed"
 VERDICTS = (RIGHT, WRONG, MISSED)
@@ -41,7 +41,7 @@ class TurnRecord:
     customer: str
     texts: list[str] = field(default_factory=list)
     articles: list[str] = field(default_factory=list)  # doc ids, in the order shown
-    expect: Expectation = Expectation()
+    expect: Expectation = NOTHING_EXPECTED
     scripted: bool = True  # False: the harness answered a question of the bot's
 
 
@@ -93,7 +93,9 @@ def check_text(expect: Expectation, text: str, where: str) -> tuple[list[str], l
     """(wrong reasons, missed reasons) of ``says`` and ``never`` on ``text``."""
     wrong = [f"{where} said {claim!r}" for claim in expect.never if normalise(claim) in text]
     missed = [
-        f"{where} did not state {' | '.join(fact)!r}" for fact in expect.says if not says(text, fact)
+        f"{where} did not state {' | '.join(fact)!r}"
+        for fact in expect.says
+        if not says(text, fact)
     ]
     return wrong, missed
 
@@ -160,3 +162,6 @@ def judge(scenario: Scenario, played: Played) -> Verdict:
     if missed:
         return Verdict(MISSED, tuple(missed), described)
     return Verdict(RIGHT, (), described)
+
+
+NOT_PLAYED = Verdict(MISSED, ("not played",))

@@ -359,7 +359,8 @@ def scenarios_part(ev: Results, baseline: Results | None = None) -> list[str]:
     if baseline is not None:
         info = baseline.details.get("baseline", {})
         lines += [
-            f"*Before* is the same harness and scenarios at commit `{str(info.get('commit'))[:12]}` "
+            "*Before* is the same harness and scenarios at commit "
+            f"`{str(info.get('commit'))[:12]}` "
             f"({info.get('date')}), kept in `docs/benchmarks-baseline.json`; *now* is this run.",
             "",
         ]
@@ -402,7 +403,10 @@ def scenarios_part(ev: Results, baseline: Results | None = None) -> list[str]:
     lines += table(("metric (all splits)", "value"), more)
     tags = details.get("tags") or {}
     if tags.get("all"):
-        lines += ["Per failure class (a conversation can be in several; all splits, then test):", ""]
+        lines += [
+            "Per failure class (a conversation can be in several; all splits, then test):",
+            "",
+        ]
         lines += table(
             ("class", "conversations", "right", "wrong", "missed", "test: right / wrong / missed"),
             (
@@ -437,7 +441,10 @@ def scenarios_part(ev: Results, baseline: Results | None = None) -> list[str]:
                 (
                     name,
                     len(items),
-                    *(sum(r.get("verdict") == v for r in items) for v in ("right", "wrong", "missed")),
+                    *(
+                        sum(r.get("verdict") == v for r in items)
+                        for v in ("right", "wrong", "missed")
+                    ),
                 )
                 for name, items in sorted(by_file.items())
             ),
@@ -953,7 +960,11 @@ def render(settings: PerfSettings) -> str:
         *run_info("bench", be, ("bench",)),
     ]
     if ev is not None:
-        lines += intents_part(ev, images) + oos_part(ev, images) + scenarios_part(ev, scenario_baseline())
+        lines += (
+            intents_part(ev, images)
+            + oos_part(ev, images)
+            + scenarios_part(ev, scenario_baseline())
+        )
         lines += retrieval_part(ev)
     if be is not None:
         lines += bench_part(be, images) + kb_part(be)

@@ -107,6 +107,9 @@ class Expectation:
         return bool(self.articles or self.says or self.never)
 
 
+NOTHING_EXPECTED = Expectation()
+
+
 @dataclass(frozen=True)
 class Turn:
     text: str | None = None
@@ -178,10 +181,10 @@ def parse_turn(raw: Any, where: str, articles: frozenset[str] = frozenset()) -> 
             if isinstance(value, str) and value and isinstance(expect, dict):
                 unknown = set(expect) - {"articles", "says", "never"}
                 if unknown:
-                    raise ScenarioError(f"{where}: a turn's expect has unknown keys {sorted(unknown)}")
-                return Turn(
-                    **{kinds[0]: value}, expect=parse_expectation(expect, where, articles)
-                )
+                    raise ScenarioError(
+                        f"{where}: a turn's expect has unknown keys {sorted(unknown)}"
+                    )
+                return Turn(**{kinds[0]: value}, expect=parse_expectation(expect, where, articles))
     raise ScenarioError(
         f"{where}: a turn is a string, or one of text/button/payload (and expect): {raw!r}"
     )
@@ -247,7 +250,9 @@ def parse_scenario(
     )
 
 
-def load(folder: Path = SCENARIOS_DIR, routing: Path = ROUTING, kb: Path = KB_DIR) -> list[Scenario]:
+def load(
+    folder: Path = SCENARIOS_DIR, routing: Path = ROUTING, kb: Path = KB_DIR
+) -> list[Scenario]:
     """Every scenario of every ``<split>/*.yml`` in ``folder``, validated."""
     tiers = queue_tiers(routing)
     articles = article_ids(kb)
@@ -295,10 +300,7 @@ def main(argv: list[str] | None = None) -> int:
 
     paths = sys.argv[1:] if argv is None else argv
     try:
-        if paths:
-            scenarios = [s for path in paths for s in load_file(Path(path))]
-        else:
-            scenarios = load()
+        scenarios = [s for path in paths for s in load_file(Path(path))] if paths else load()
     except (ScenarioError, yaml.YAMLError) as error:
         print(f"invalid: {error}", file=sys.stderr)
         return 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.perf.judge import MISSED, RIGHT, WRONG, Played, TurnRecord, judge
-from tests.perf.scenarios import Expectation, Scenario, Turn
+from tests.perf.scenarios import NOTHING_EXPECTED, Expectation, Scenario, Turn
 
 
 def scenario(outcome: str, queue: str | None = None, turns: tuple[Turn, ...] = (), **expect):
@@ -24,7 +24,7 @@ def scenario(outcome: str, queue: str | None = None, turns: tuple[Turn, ...] = (
     )
 
 
-def reply(*texts: str, articles: tuple[str, ...] = (), expect: Expectation = Expectation()):
+def reply(*texts: str, articles: tuple[str, ...] = (), expect: Expectation = NOTHING_EXPECTED):
     return TurnRecord(customer="...", texts=list(texts), articles=list(articles), expect=expect)
 
 
@@ -38,7 +38,10 @@ def test_the_right_article_first_is_right() -> None:
 def test_any_other_article_is_wrong_even_if_the_right_one_follows() -> None:
     case = scenario("self_service_article", articles=["return-policy"])
     played = Played(
-        turns=[reply("refunds", articles=("refund-status",)), reply("30 days", articles=("return-policy",))]
+        turns=[
+            reply("refunds", articles=("refund-status",)),
+            reply("30 days", articles=("return-policy",)),
+        ]
     )
     verdict = judge(case, played)
     assert verdict.verdict == WRONG
@@ -48,15 +51,22 @@ def test_any_other_article_is_wrong_even_if_the_right_one_follows() -> None:
 def test_no_article_or_a_person_is_missed_not_wrong() -> None:
     case = scenario("self_service_article", articles=["return-policy"])
     assert judge(case, Played(turns=[reply("Sorry?")])).verdict == MISSED
-    handed = Played(turns=[reply("A person will help")], escalation_turn=1, escalation_queue="tier2-general")
+    handed = Played(
+        turns=[reply("A person will help")], escalation_turn=1, escalation_queue="tier2-general"
+    )
     assert judge(case, handed).verdict == MISSED
 
 
 def test_a_flow_where_the_article_was_the_answer_is_missed() -> None:
     case = scenario("self_service_article", articles=["share-home-access"])
-    played = Played(turns=[reply("Your account is active")], resolution_turn=1, resolution="resolved_by_bot")
+    played = Played(
+        turns=[reply("Your account is active")], resolution_turn=1, resolution="resolved_by_bot"
+    )
     verdict = judge(case, played)
-    assert (verdict.verdict, verdict.reasons) == (MISSED, ("a flow's resolution instead of the article",))
+    assert (verdict.verdict, verdict.reasons) == (
+        MISSED,
+        ("a flow's resolution instead of the article",),
+    )
 
 
 def test_escalations_right_queue_wrong_queue_answered_and_missed() -> None:
@@ -82,18 +92,28 @@ def test_an_article_then_the_right_queue_is_right() -> None:
 
 def test_a_flow_must_state_the_fact_and_never_the_forbidden_claim() -> None:
     case = scenario("resolved_by_bot", says=["DHL", "shipped|on its way"], never=["delivered"])
-    ok = Played(turns=[reply("Your order is **on its  way** with DHL")], resolution_turn=1, resolution="resolved_by_bot")
+    ok = Played(
+        turns=[reply("Your order is **on its  way** with DHL")],
+        resolution_turn=1,
+        resolution="resolved_by_bot",
+    )
     assert judge(case, ok).verdict == RIGHT
-    silent = Played(turns=[reply("Your order is on its way")], resolution_turn=1, resolution="resolved_by_bot")
+    silent = Played(
+        turns=[reply("Your order is on its way")], resolution_turn=1, resolution="resolved_by_bot"
+    )
     assert judge(case, silent).verdict == MISSED
     assert judge(case, silent).reasons == ("the bot did not state 'DHL'",)
-    claims = Played(turns=[reply("DHL: shipped, delivered")], resolution_turn=1, resolution="resolved_by_bot")
+    claims = Played(
+        turns=[reply("DHL: shipped, delivered")], resolution_turn=1, resolution="resolved_by_bot"
+    )
     assert judge(case, claims).verdict == WRONG
 
 
 def test_a_misread_compatibility_verdict_is_wrong() -> None:
     case = scenario("self_service_article", articles=["compatibility-buds-pro"], never=["iOS 8"])
-    played = Played(turns=[reply("Buds Pro won't work with iOS 8.", articles=("compatibility-buds-pro",))])
+    played = Played(
+        turns=[reply("Buds Pro won't work with iOS 8.", articles=("compatibility-buds-pro",))]
+    )
     assert judge(case, played).verdict == WRONG
 
 
@@ -149,7 +169,8 @@ def test_a_judged_turn_never_sent_is_missed() -> None:
 def test_answers_the_harness_gave_are_not_judged_as_scripted_turns() -> None:
     follow = Expectation(says=(("DHL",),))
     case = scenario(
-        "resolved_by_bot", turns=(Turn(text="where is my order"), Turn(text="which carrier?", expect=follow))
+        "resolved_by_bot",
+        turns=(Turn(text="where is my order"), Turn(text="which carrier?", expect=follow)),
     )
     auto = TurnRecord(customer="emma@example.com", texts=["Thanks"], scripted=False)
     played = Played(

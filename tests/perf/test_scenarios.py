@@ -42,8 +42,15 @@ def test_a_full_scenario_parses() -> None:
         {
             "id": "a",
             "tags": ["follow-up"],
-            "expect": {"outcome": "self_service_article", "articles": ["return-policy"], "never": "x"},
-            "turns": ["hi", {"text": "fee?", "expect": {"articles": ["plus-refunds"], "says": ["no|none"]}}],
+            "expect": {
+                "outcome": "self_service_article",
+                "articles": ["return-policy"],
+                "never": "x",
+            },
+            "turns": [
+                "hi",
+                {"text": "fee?", "expect": {"articles": ["plus-refunds"], "says": ["no|none"]}},
+            ],
         }
     )
     assert scenario.expect.articles == ("return-policy",)
@@ -56,9 +63,15 @@ def test_a_full_scenario_parses() -> None:
     ("raw", "message"),
     [
         ({"expect": {"outcome": "self_service_article"}}, "names its expect.articles"),
-        ({"expect": {"outcome": "self_service_article", "articles": ["nope"]}}, "not articles of data/kb"),
+        (
+            {"expect": {"outcome": "self_service_article", "articles": ["nope"]}},
+            "not articles of data/kb",
+        ),
         ({"expect": {"outcome": "escalated", "queue": "tier9"}}, "not a queue of routing.yml"),
-        ({"expect": {"outcome": "declined", "articles": ["return-policy"]}}, "routine outcomes only"),
+        (
+            {"expect": {"outcome": "declined", "articles": ["return-policy"]}},
+            "routine outcomes only",
+        ),
         ({"expect": {"outcome": "declined", "sayz": ["x"]}}, "unknown keys ['sayz']"),
         ({"expect": {"outcome": "declined"}, "tags": ["tpyo"]}, "unknown tags ['tpyo']"),
         ({"expect": {"outcome": "declined", "says": [""]}}, "non-empty strings"),
@@ -82,7 +95,7 @@ def test_a_turns_expect_is_checked_too() -> None:
 
 def test_files_outside_a_split_are_refused(tmp_path: Path) -> None:
     (tmp_path / "loose.yml").write_text("scenarios: []\n")
-    with pytest.raises(ScenarioError, match="loose.yml"):
+    with pytest.raises(ScenarioError, match=r"loose\.yml"):
         load(tmp_path)
 
 
