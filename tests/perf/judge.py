@@ -2,7 +2,8 @@
 
 A conversation's *answer* is the first of: an article the bot showed, a
 resolution a Tier 1 flow recorded, an escalation (ties in one turn go in that
-order: the customer reads the article first). Judged against the scenario's
+order: the customer reads the article first; but an article a flow links in
+the reply that resolves the request is part of that resolution). Judged against the scenario's
 ``expect`` (format: ``tests.perf.scenarios``):
 
 * **wrong** (the headline figure): a confident wrong answer. An article that
@@ -73,16 +74,19 @@ def says(text: str, fact: tuple[str, ...]) -> bool:
 
 
 def first_answer(played: Played) -> tuple[int, str, str] | None:
-    """(turn, kind, detail) of the first answer: article, resolved or escalated."""
+    """(turn, kind, detail) of the first answer: article, resolved or escalated.
+    In one turn an article comes first, except beside a flow's resolution
+    (``resolved_by_bot``): a link in a flow's reply is part of its answer."""
     found: list[tuple[int, int, str, str]] = []
     for number, turn in enumerate(played.turns, start=1):
         if turn.articles:
-            found.append((number, 0, "article", turn.articles[0]))
+            found.append((number, 1, "article", turn.articles[0]))
             break
     if played.resolution_turn is not None:
-        found.append((played.resolution_turn, 1, "resolved", played.resolution or ""))
+        rank = 0 if played.resolution == "resolved_by_bot" else 2
+        found.append((played.resolution_turn, rank, "resolved", played.resolution or ""))
     if played.escalation_turn is not None:
-        found.append((played.escalation_turn, 2, "escalated", played.escalation_queue or ""))
+        found.append((played.escalation_turn, 3, "escalated", played.escalation_queue or ""))
     if not found:
         return None
     number, _, kind, detail = min(found)

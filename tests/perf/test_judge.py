@@ -179,3 +179,28 @@ def test_answers_the_harness_gave_are_not_judged_as_scripted_turns() -> None:
         resolution="resolved_by_bot",
     )
     assert judge(case, played).verdict == RIGHT
+
+
+def test_an_article_linked_in_a_flows_resolution_is_part_of_it() -> None:
+    case = scenario("resolved_by_bot", says=["returned"])
+    played = Played(
+        turns=[reply("It was returned to us. What next: link", articles=("returned-to-sender",))],
+        resolution_turn=1,
+        resolution="resolved_by_bot",
+    )
+    assert judge(case, played).verdict == RIGHT
+    # a compatibility answer records self_service_article with its article: the article counts
+    compat = scenario("self_service_article", articles=["compatibility-pulse-2"])
+    shown = Played(
+        turns=[reply("Yes", articles=("compatibility-pulse-2",))],
+        resolution_turn=1,
+        resolution="self_service_article",
+    )
+    assert judge(compat, shown).answer == "article:compatibility-pulse-2"
+    # an article in an earlier turn still comes first
+    early = Played(
+        turns=[reply("x", articles=("late-parcel",)), reply("done")],
+        resolution_turn=2,
+        resolution="resolved_by_bot",
+    )
+    assert judge(case, early).verdict == WRONG
