@@ -8,6 +8,7 @@ and what the customer can do instead.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from actions.backends import (
@@ -21,6 +22,7 @@ from actions.backends import (
     Outcome,
 )
 from actions.tier1.base import (
+    HANDOFF,
     OFFER_HUMAN,
     Completion,
     Flow,
@@ -31,10 +33,26 @@ from actions.tier1.base import (
 from actions.tier1.flow import FlowSubmit, FlowValidator
 from actions.tier1.messages import Message, article_url, button, day, eur, message
 from actions.tier1.parsing import clean_line, has_digit, order_number_of, yes_or_no
+from actions.transcript import transcript
 
 MAX_ORDER_BUTTONS = 5
 # Business days after the expected date before the carrier is asked to investigate.
 INVESTIGATE_AFTER_DAYS = 5
+# "It says delivered but I never got it": a parcel the record calls delivered
+# that the customer does not have is a lost-parcel case for a person.
+_NOT_RECEIVED = re.compile(
+    r"\b(?:(?:not|never)\s+(?:been\s+)?(?:received|arrived|delivered|got(?:ten)?|came|come|here|there)"
+    r"|(?:didn'?t|did\s+not|haven'?t|have\s+not|hasn'?t|has\s+not|never)\s+"
+    r"(?:\w+\s+)?(?:get|got|gotten|receive|received|arrive|arrived|come|came|see|seen|turn(?:ed)?\s+up)"
+    r"|nothing\s+(?:here|arrived|came)|no\s+(?:parcel|package|box)|(?:parcel|package)\s+(?:is\s+)?missing"
+    r"|stolen|(?:lost|missing)\s+(?:parcel|package)|where\s+is\s+it\s+then|(?:says|shows|marked)\s+(?:as\s+)?delivered\s+but)",
+    re.IGNORECASE,
+)
+LOST_PARCEL = (
+    "The carrier marked it as delivered, but you don't have it. I'm passing this to our team: "
+    "they'll check with the carrier and find your parcel or send a replacement or refund. "
+    "Meanwhile, check with neighbours and your building's mail room: "
+)
 
 STATUS_WORDS = {
     OrderStatus.PROCESSING: "being prepared",
@@ -114,6 +132,14 @@ def order_status_text(order: Order, today: date) -> str:
             else:
                 lines.append(f"Expected delivery: {expected}.")
     return "\n".join(lines)
+
+
+def not_received(ctx: FlowContext) -> bool:
+    """Whether the customer said in this conversation that the parcel never came."""
+    return any(
+        turn["from"] == "customer" and _NOT_RECEIVED.search(turn["text"])
+        for turn in transcript(ctx.events)
+    )
 
 
 def late_text(order: Order, today: date) -> str:
@@ -256,6 +282,12 @@ class ActionOrderStatus(FlowSubmit):
             ctx.say(message(NO_ORDERS))
             return Completion(Outcome.RESOLVED_BY_BOT, "no_orders")
         ctx.say(message(order_status_text(order, ctx.today)))
+        if order.status is OrderStatus.DELIVERED and not_received(ctx):
+            # Failure class 9 of issue 23: the record says delivered, the
+            # customer says it never came: no resolution, a person.
+            ctx.say(message(LOST_PARCEL + article_url("lost-parcel")))
+            ctx.set("handoff_reason", "tier2_topic")
+            return Completion(None, f"{order.status.value}:not_received", HANDOFF)
         if order.is_late(ctx.today):
             ctx.say(message(late_text(order, ctx.today)))
             ctx.set("handoff_reason", "tier2_topic")

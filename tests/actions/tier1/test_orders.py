@@ -29,6 +29,7 @@ from tests.actions.tier1.helpers import (
     form_tracker,
     run_action,
     said,
+    user_event,
     verified_history,
     verified_tracker,
 )
@@ -402,3 +403,38 @@ def test_address_parts_are_checked() -> None:
     assert [city_of(t) for t in ["Amsterdam", "Den Haag", "Saint-Étienne", "Amsterdam 1"]] == [
         "Amsterdam", "Den Haag", "Saint-Étienne", None,
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "tracking says delivered but I never got it",
+        "it says it was delivered yesterday?? nothing arrived here",
+        "my parcel hasn't arrived, where is it",
+    ],
+)
+async def test_delivered_but_not_received_goes_to_a_person(env: Env, said: str) -> None:
+    """Failure class 9 of issue 23: the record said delivered, the customer
+    said it never came, and the bot closed the case with the record."""
+    history = [user_event(said, "order_status")]
+    current = verified_tracker("C-1001", slots={"order_number": "BW-104118"}, history=history)
+    events, messages = await run_action(ActionOrderStatus(), current)
+    assert events == [
+        SlotSet("handoff_reason", "tier2_topic"),
+        *CLEARED,
+        FollowupAction("action_handoff"),
+    ]
+    assert messages[0] == {
+        "text": "Order BW-104118 (Brightwave Buds Pro) was delivered on Wednesday 11 February."
+    }
+    assert messages[1]["text"].startswith("The carrier marked it as delivered, but you don't")
+    assert messages[1]["text"].endswith("https://help.brightwave.example/articles/lost-parcel")
+    assert await outcomes(env) == []  # action_handoff records the escalation
+
+
+async def test_a_delivered_order_the_customer_has_is_just_answered(env: Env) -> None:
+    history = [user_event("when was my order delivered? I lost the receipt", "order_status")]
+    current = verified_tracker("C-1001", slots={"order_number": "BW-104118"}, history=history)
+    events, _ = await run_action(ActionOrderStatus(), current)
+    assert events == CLEARED
+    assert await outcomes(env) == [("order_status", Outcome.RESOLVED_BY_BOT, "delivered")]
