@@ -35,18 +35,23 @@ NOT_A_TOPIC = frozenset(
         "inform",
         "bot_challenge",
         "complaint",
-        "out_of_scope",
-        "nlu_fallback",
         "other_language",
         "csat",
     }
 )
-_QUESTION_START = re.compile(
-    r"^\s*(?:and\s+|also\s+|oh\s+|ok(?:ay)?[,\s]+|one more thing[,:\s]+|btw[,\s]+)?"
+# NLU unsure or out of scope: a question only with a question mark and a
+# question's first word (not "why": "why did it take so long?" is feedback).
+UNSURE = frozenset({"nlu_fallback", "out_of_scope"})
+_QUESTION_WORDS = (
+    r"(?:and\s+|also\s+|oh\s+|ok(?:ay)?[,\s]+|btw[,\s]+)?"
     r"(?:how|where|what|when|why|which|who|can|could|do|does|did|is|are|will|would|should"
-    r"|may|i\s+(?:want|need|would like)\s+to|i'd\s+like\s+to)\b",
-    re.IGNORECASE,
+    r"|may|i\s+(?:want|need|would like)\s+to|i'd\s+like\s+to)\b"
 )
+_QUESTION_START = re.compile(r"^\s*" + _QUESTION_WORDS, re.IGNORECASE)
+# "last q, is the case waterproof?": a question after a lead-in.
+_QUESTION_CLAUSE = re.compile(r"(?:^|[,.;:!-])\s*" + _QUESTION_WORDS, re.IGNORECASE)
+# "one more thing: can I ...": a lead-in a colon or dash ends.
+_QUESTION_LEAD_IN = re.compile(r"^[^,.;:!?-]{0,30}[:;-]\s*" + _QUESTION_WORDS, re.IGNORECASE)
 
 
 def is_new_question(text: str, intent: str | None) -> bool:
@@ -54,7 +59,14 @@ def is_new_question(text: str, intent: str | None) -> bool:
     something new rather than commenting on the rating."""
     if not text or text.startswith("/") or intent is None or intent in NOT_A_TOPIC:
         return False
-    return "?" in text or bool(_QUESTION_START.search(text))
+    if intent in UNSURE:
+        return (
+            "?" in text
+            and len(text.split()) >= 3
+            and _QUESTION_CLAUSE.search(text) is not None
+            and not text.lower().lstrip().startswith("why")
+        )
+    return "?" in text or bool(_QUESTION_START.search(text) or _QUESTION_LEAD_IN.search(text))
 
 
 def next_action(

@@ -46,6 +46,8 @@ def test_the_message_after_a_rating_is_its_comment(text: str, intent: str) -> No
         ),
         ("thanks! is the hub mini compatible with alexa?", "compatibility"),
         ("I want to cancel my plus subscription", "cancel_subscription"),
+        ("btw do gift cards expire?", "nlu_fallback"),
+        ("last q, is the buds pro charging case waterproof?", "out_of_scope"),
     ],
 )
 def test_a_new_question_after_a_rating_is_answered_not_filed(text: str, intent: str) -> None:
@@ -56,5 +58,7 @@ def test_a_new_question_after_a_rating_is_answered_not_filed(text: str, intent: 
 
 def test_a_question_without_a_topic_is_still_a_comment() -> None:
     assert not is_new_question("why did it take so long?", "complaint")
+    assert not is_new_question("why did it take so long?", "nlu_fallback")
+    assert not is_new_question("the wait was long but fine", "nlu_fallback")
     assert not is_new_question("/csat", "csat")
     assert next_action(False, True, ACTION_LISTEN, "out_of_scope", "what?") == CSAT_COMMENT_ACTION
