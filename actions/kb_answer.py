@@ -18,6 +18,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import deps
+from actions.tier1.parsing import asks_for_person
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,16 @@ ASK_FEEDBACK = {
         {"title": "No", "payload": "/deny"},
     ],
 }
+# A tier-2 article's steps need our team (a refund of a double charge, a
+# corrected invoice): instead of "did this answer?", a person is offered.
+OFFER_TEAM = {
+    "text": "This is something our support team handles for you. Shall I pass you on to them?",
+    "buttons": [
+        {"title": "Yes, pass me on", "payload": "/affirm"},
+        {"title": "No, thanks", "payload": "/deny"},
+    ],
+}
+TEAM_TIER = 2
 NOT_FOUND = {
     "text": "I couldn't find an answer to that in our help center. Would you like to talk to "
     "someone from our support team, or try asking another way?",
@@ -83,6 +94,10 @@ class ActionAnswerFromKB(Action):
             # Only a person can handle this (a legal threat, a swollen battery,
             # GDPR...): no article, straight to the right queue.
             return [SlotSet("handoff_reason", "triage"), FollowupAction("action_handoff")]
+        if asks_for_person(query):
+            # "I want to speak with an agent about my invoice": the customer
+            # asked for a person; the topic picks the queue, not an article.
+            return [SlotSet("handoff_reason", "explicit_request"), FollowupAction("action_handoff")]
         kb = deps.get().kb
         try:
             if kb is None:
@@ -106,9 +121,11 @@ class ActionAnswerFromKB(Action):
             # A question in the middle of a form: the form asks its own question
             # next, so a yes or no must go to the form, not to feedback.
             return [SlotSet("kb_awaiting_feedback", False)]
-        dispatcher.utter_message(**ASK_FEEDBACK)
+        needs_team = answer.best.tier >= TEAM_TIER
+        dispatcher.utter_message(**(OFFER_TEAM if needs_team else ASK_FEEDBACK))
         return [
             SlotSet("kb_awaiting_feedback", True),
+            SlotSet("kb_person_offered", needs_team),
             SlotSet("kb_query", query),
             SlotSet("kb_shown", [answer.best.doc_id]),
             SlotSet("kb_next", [hit.doc_id for hit in related]),
@@ -129,6 +146,8 @@ class ActionKBFeedback(Action):
                 text="Okay! Tell me what else you need, or ask for a person at any time."
             )
             return []
+        if tracker.get_slot("kb_person_offered"):
+            return self.offer_answered(dispatcher, helpful)
         query = tracker.get_slot("kb_query") or ""
         shown = list(tracker.get_slot("kb_shown") or [])
         kb = deps.get().kb
@@ -163,3 +182,14 @@ class ActionKBFeedback(Action):
             SlotSet("handoff_reason", "kb_rejected"),
             FollowupAction("action_handoff"),
         ]
+
+    @staticmethod
+    def offer_answered(dispatcher: CollectingDispatcher, accepted: bool) -> list[EventType]:
+        """The customer's answer to the offer of a person after a tier-2 article."""
+        done = [SlotSet("kb_awaiting_feedback", False), SlotSet("kb_person_offered", False)]
+        if not accepted:
+            dispatcher.utter_message(
+                text="OK. If you need them later, just ask for a person. Anything else?"
+            )
+            return done
+        return [*done, SlotSet("handoff_reason", "kb_tier2"), FollowupAction("action_handoff")]

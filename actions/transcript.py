@@ -12,6 +12,8 @@ NON_TOPIC_INTENTS = frozenset(
         "agent_message", "handoff_update", "csat", "bot_challenge", "help",
     }
 )  # fmt: skip
+# Intents that ask for a person without saying what about.
+GENERIC_HANDOFF_INTENTS = ("human_handoff", "complaint")
 # Actions every conversation runs; not worth telling an agent about.
 ROUTINE_ACTIONS = frozenset(
     {
@@ -83,15 +85,51 @@ def context(events: list[dict[str, Any]]) -> dict[str, list[str]]:
     return {"intents": intents, "actions": actions, "kb_articles": articles}
 
 
-# Intents that ask for a person without saying what about.
-GENERIC_HANDOFF_INTENTS = ("human_handoff", "complaint")
+# A request for a person or a complaint that also names its topic ("an agent
+# about my invoice") has that topic among NLU's next guesses: taken when at
+# least this confident and the message has more words than a bare request.
+NAMED_TOPIC_MIN_CONFIDENCE = 0.1
+NAMED_TOPIC_MIN_WORDS = 6
+NOT_A_TOPIC = frozenset(
+    {*NON_TOPIC_INTENTS, *GENERIC_HANDOFF_INTENTS, "out_of_scope", "other_language"}
+)
+
+
+def named_topic(parse_data: dict[str, Any], text: str) -> str | None:
+    """The topic a request for a person or a complaint names, from NLU's
+    ranking ("I want to speak with an agent about my invoice": invoice_request)."""
+    if len(text.split()) < NAMED_TOPIC_MIN_WORDS:
+        return None
+    for entry in parse_data.get("intent_ranking") or []:
+        name = entry.get("name")
+        if name in NOT_A_TOPIC or not name:
+            continue
+        return (
+            str(name) if float(entry.get("confidence") or 0) >= NAMED_TOPIC_MIN_CONFIDENCE else None
+        )
+    return None
 
 
 def topic(events: list[dict[str, Any]], default: str = "human_handoff") -> str:
-    """What the customer wants help with: the latest specific topic intent,
-    else the latest request for a person or complaint."""
-    seen = context(events)["intents"]
-    specific = [name for name in seen if name not in GENERIC_HANDOFF_INTENTS]
+    """What the customer wants help with: the latest specific topic intent
+    (or the topic a request for a person named), else the latest request for
+    a person or complaint."""
+    specific: list[str] = []
+    generic: list[str] = []
+    for event in events:
+        if event.get("event") != "user":
+            continue
+        parse_data = event.get("parse_data") or {}
+        name = (parse_data.get("intent") or {}).get("name")
+        if not name or name in NON_TOPIC_INTENTS:
+            continue
+        if name in GENERIC_HANDOFF_INTENTS:
+            generic.append(name)
+            named = named_topic(parse_data, str(event.get("text") or ""))
+            if named:
+                specific.append(named)
+        else:
+            specific.append(name)
     if specific:
         return specific[-1]
-    return seen[-1] if seen else default
+    return generic[-1] if generic else default

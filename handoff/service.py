@@ -32,6 +32,7 @@ REASONS = {
     "low_confidence": "the bot did not understand twice in a row",
     "kb_no_answer": "the help center had no confident answer",
     "kb_rejected": "the customer said the articles did not help",
+    "kb_tier2": "the help-center article says our team must handle it; the customer asked for them",
     "form_failed": "the customer could not complete a form",
     "tier2_topic": "the request needs a person by its nature",
     "triage": "the customer's words show a request only a person can handle",

@@ -44,6 +44,9 @@ OFFER_HUMAN = "action_offer_human"
 HANDOFF = "action_handoff"
 # handoff_reason of a request the routing's triage says only a person can handle.
 TRIAGE = "triage"
+EXPLICIT_REQUEST = "explicit_request"
+# Reasons to hand over at once rather than offer a person first.
+DIRECT_HANDOFF_REASONS = frozenset({TRIAGE, EXPLICIT_REQUEST})
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from actions.tier1 import typed_secrets
 from actions.tier1.base import HANDOFF, TRIAGE, context, utter
 from actions.tier1.intents import INTENT_TITLES
 from actions.tier1.messages import Message, button, message
-from actions.tier1.parsing import has_words
+from actions.tier1.parsing import asks_for_person, has_words
 from actions.tier1.turn import Turn
 from actions.transcript import transcript
 
@@ -68,6 +68,14 @@ ENGLISH_ONLY = (
 )
 OTHER_LANGUAGE = "other_language"
 HANDING_OVER = "Sorry, I'm still not sure what you mean, so let me bring in a person."
+OUT_OF_SCOPE_ACTION = "action_out_of_scope"
+OUT_OF_SCOPE = (
+    "Sorry, that's outside what I can help with. I can answer questions about Brightwave "
+    "orders, accounts, devices and the app."
+)
+# Bot actions after which a short message is likely a follow-up of an answer
+# ("and naps?", "is there a fee?"): it is looked up with the previous turns.
+ANSWERING_ACTIONS = frozenset({KB_ANSWER_ACTION, "action_kb_feedback", "action_compatibility"})
 NEEDS_PERSON = (
     "That's something a person from our support team should look at, so I'm passing you on."
 )
@@ -150,6 +158,14 @@ async def help_center_knows(turn: Turn, kb: KnowledgeBase | None, history: list[
     return bool(answer.confident and answer.best is not None)
 
 
+def follows_an_answer(events: list[dict[str, Any]]) -> bool:
+    """Whether the customer's message comes right after a help-center answer
+    (the bot's last action before it was one that answers from the help
+    center): then an elliptical message is a follow-up, not out of scope."""
+    turns = customer_turns(events)
+    return len(turns) >= 2 and turns[-2][1] in ANSWERING_ACTIONS
+
+
 def second_in_a_row(events: list[dict[str, Any]]) -> bool:
     """Whether the customer's previous message was low-confidence too (and
     was answered with a clarification)."""
@@ -175,6 +191,12 @@ class ActionClarify(Action):
             ctx.say(message(NEEDS_PERSON))
             utter(dispatcher, ctx.messages)
             return [SlotSet("handoff_reason", TRIAGE), FollowupAction(HANDOFF)]
+        if asks_for_person(ctx.turn.text):
+            return [SlotSet("handoff_reason", "explicit_request"), FollowupAction(HANDOFF)]
+        if follows_an_answer(ctx.events) and bad_input(ctx.turn.text) is None:
+            # "and naps?" after an article: a follow-up. The help center is
+            # asked with the previous turns; a miss is recorded for kb gaps.
+            return [FollowupAction(KB_ANSWER_ACTION)]
         if await help_center_knows(ctx.turn, ctx.deps.kb, previous_customer_turns(tracker)):
             # Unsure which topic, but the help center has a confident passage:
             # answer from it (Tier 0) instead of asking which topic was meant.
@@ -183,3 +205,24 @@ class ActionClarify(Action):
         utter(dispatcher, ctx.messages)
         # A reason left from an earlier flow would mislabel a later handoff.
         return [SlotSet("handoff_reason", None)] if tracker.get_slot("handoff_reason") else []
+
+
+class ActionOutOfScope(Action):
+    """A message NLU calls out of scope: a request for a person is handed
+    over; a follow-up of a help-center answer ("is there a fee?") is looked up
+    with the previous turns (failure class 3 of issue 23); anything else is
+    declined."""
+
+    def name(self) -> str:
+        return OUT_OF_SCOPE_ACTION
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        ctx = context(tracker)
+        if asks_for_person(ctx.turn.text):
+            return [SlotSet("handoff_reason", "explicit_request"), FollowupAction(HANDOFF)]
+        if follows_an_answer(ctx.events) and bad_input(ctx.turn.text) is None:
+            return [FollowupAction(KB_ANSWER_ACTION)]
+        dispatcher.utter_message(text=OUT_OF_SCOPE)
+        return []

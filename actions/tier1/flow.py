@@ -40,6 +40,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.backends import BackendUnavailable, Outcome
 from actions.tier1 import outcomes, typed_secrets, verification
 from actions.tier1.base import (
+    DIRECT_HANDOFF_REASONS,
+    EXPLICIT_REQUEST,
     FLOW_SLOTS,
     FLOWS,
     GAVE_UP,
@@ -61,6 +63,7 @@ from actions.tier1.base import (
     utter,
 )
 from actions.tier1.intents import INTERRUPT_CONFIDENCE, INTERRUPTING_INTENTS, LEAVING_INTENTS
+from actions.tier1.parsing import asks_for_person
 from actions.tier1.turn import IDENTITY_SLOTS, FormTurn, form_turn, previous_active_loop
 
 logger = logging.getLogger(__name__)
@@ -102,6 +105,11 @@ async def start(flow: Flow, ctx: FlowContext) -> None:
             # A request only a person can handle (a data-protection request,
             # a hacked account...), whatever it resembles: no self-service.
             give_up(ctx, TRIAGE)
+            return
+        if asks_for_person(ctx.turn.text):
+            # "Can I talk to someone about my order BW-104233": a person was
+            # asked for; the flow's topic picks the queue.
+            give_up(ctx, EXPLICIT_REQUEST)
             return
         await verification.prefill(flow, ctx)
         await flow.prefill(ctx)
@@ -218,7 +226,7 @@ async def finish(flow: Flow, ctx: FlowContext, complete: Complete) -> list[Event
     """Runs ``complete`` (unless the form gave up), records the outcome, clears
     the flow's slots, then runs the followup or resumes an interrupted flow."""
     if ctx.get("flow_failed"):
-        direct = ctx.get("handoff_reason") == TRIAGE
+        direct = ctx.get("handoff_reason") in DIRECT_HANDOFF_REASONS
         done = Completion(None, followup=HANDOFF if direct else OFFER_HUMAN)
     else:
         try:

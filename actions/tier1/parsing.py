@@ -109,6 +109,39 @@ def os_version_of(turn: Turn) -> str | None:
     return None
 
 
+_PERSON = (
+    r"(?:(?:a|an|the|some|one\s+of\s+your|your)\s+)?(?:real\s+|actual\s+|live\s+|human\s+)?"
+    r"(?:person|human(?:\s+being)?|agent|someone|somebody|representative|rep|operator|"
+    r"employee|staff(?:\s+member)?|advisor|adviser|supervisor|manager|colleague|people|"
+    r"support(?:\s+team)?|customer\s+(?:service|support|care)(?:\s+team)?)\b"
+)
+_ASKS_FOR_PERSON = re.compile(
+    r"\b(?:speak|talk|chat|write)\s+(?:to|with)\s+"
+    + _PERSON
+    + r"|\b(?:connect|transfer|put|pass|forward|hand)\s+me\s+(?:on\s+)?(?:to|with|through\s+to)\s+"
+    + _PERSON
+    + r"|\b(?:want|need|get|have|like)\s+(?:me\s+)?(?:a|an)\s+(?:real\s+|live\s+)?"
+    r"(?:person|human|agent|representative|operator)\b"
+    + r"|\b(?:human|real\s+person|live\s+agent|(?:an?\s+)?agent)\s+(?:please|pls|plz|now)\b"
+    + r"|\b(?:escalate|forward|pass)\s+(?:this|it|my\s+\w+)\s+to\s+"
+    + _PERSON,
+    re.IGNORECASE,
+)
+_NOT_A_REQUEST = re.compile(
+    r"\b(?:do(?:n't| not)|no need to|without|never)\s+(?:\w+\s+){0,2}(?:speak|talk|chat)\b"
+    r"|\b(?:spoke|talked|chatted)\s+(?:to|with)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_person(text: str) -> bool:
+    """Whether the customer explicitly asks for a person ("I want to speak with
+    an agent about my invoice", "connect me to support"), whatever topic the
+    message also names; not "I already talked to an agent" or "I don't want to
+    talk to anyone"."""
+    return bool(_ASKS_FOR_PERSON.search(text)) and not _NOT_A_REQUEST.search(text)
+
+
 def has_words(text: str) -> bool:
     """Whether ``text`` has any letter or digit (emoji and punctuation alone don't)."""
     return any(unicodedata.category(ch)[0] in ("L", "N") for ch in text)

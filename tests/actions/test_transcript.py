@@ -72,3 +72,29 @@ def test_the_topic_is_the_latest_specific_request() -> None:
     assert topic(EVENTS) == "order_status"
     assert topic([user("human please", "human_handoff", 1.0)]) == "human_handoff"
     assert topic([user("hi", "greet", 1.0)]) == "human_handoff"
+
+
+def ranked(text: str, ranking: list[tuple[str, float]]) -> dict[str, Any]:
+    event = user(text, ranking[0][0], 1795000010.0)
+    event["parse_data"]["intent_ranking"] = [{"name": n, "confidence": c} for n, c in ranking]
+    return event
+
+
+def test_a_request_for_a_person_that_names_its_topic_is_about_that_topic() -> None:
+    """Failure class 4 of issue 23: "an agent about my invoice" went to the
+    general queue; NLU's next guess names the topic."""
+    asked = ranked(
+        "I want to speak with an agent about my invoice",
+        [("human_handoff", 0.7), ("invoice_request", 0.2), ("out_of_scope", 0.05)],
+    )
+    assert topic([asked]) == "invoice_request"
+    # a bare request, or a topic NLU barely considered, names nothing
+    bare = ranked("I want a human please", [("human_handoff", 0.8), ("invoice_request", 0.15)])
+    assert topic([bare]) == "human_handoff"
+    faint = ranked(
+        "I want to speak with an agent right now",
+        [("human_handoff", 0.9), ("greet", 0.05), ("invoice_request", 0.04)],
+    )
+    assert topic([faint]) == "human_handoff"
+    # an earlier specific topic still counts when the request names none
+    assert topic([user("where is my order", "order_status", 1.0), bare]) == "order_status"

@@ -11,6 +11,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 
 from actions import deps
 from actions.tier1.fallback import (
+    OUT_OF_SCOPE,
     ActionClarify,
     BadInput,
     bad_input,
@@ -221,3 +222,135 @@ def test_a_clarification_answered_from_the_help_center_does_not_count_as_unsure(
     ]
     assert customer_turns(history) == [("nlu_fallback", "action_answer_from_kb")]
     assert second_in_a_row([*history, user_event("zzz", "nlu_fallback")]) is False
+
+
+async def test_a_person_asked_for_in_a_help_center_topic_is_handed_over(env: Env) -> None:
+    """Failure class 4 of issue 23: "an agent about my invoice" got the
+    invoice article. The request wins; the topic picks the queue later."""
+    from actions.kb_answer import ActionAnswerFromKB
+
+    asked = tracker("I want to speak with an agent about my invoice", "invoice_request")
+    assert await run_action(ActionAnswerFromKB(), asked) == (
+        [SlotSet("handoff_reason", "explicit_request"), FollowupAction("action_handoff")],
+        [],
+    )
+
+
+def answered(question: str, action: str = "action_answer_from_kb") -> list[dict[str, Any]]:
+    return [
+        {
+            "event": "user",
+            "text": question,
+            "parse_data": {"intent": {"name": "app_feature_question"}},
+        },
+        {"event": "action", "name": action},
+        {"event": "action", "name": "action_listen"},
+    ]
+
+
+async def test_an_elliptical_follow_up_of_an_answer_is_looked_up_not_declined(env: Env) -> None:
+    """Failure class 3 of issue 23: "and naps?" after a sleep-tracking answer
+    was called out of scope. After an answer, the help center is asked with
+    the previous turns (action_answer_from_kb records a miss for kb gaps)."""
+    from actions.tier1.fallback import ActionOutOfScope
+
+    history = answered("does the pulse 2 track my sleep")
+    follow_up = tracker("and naps?", "out_of_scope", history=history)
+    assert await run_action(ActionOutOfScope(), follow_up) == (
+        [FollowupAction("action_answer_from_kb")],
+        [],
+    )
+    unsure = tracker("and naps?", "nlu_fallback", confidence=0.3, ranking=RANKING, history=history)
+    assert await run_action(ActionClarify(), unsure) == (
+        [FollowupAction("action_answer_from_kb")],
+        [],
+    )
+    # without an answer before it, it is declined (out of scope) or clarified
+    assert await run_action(ActionOutOfScope(), tracker("and naps?", "out_of_scope")) == (
+        [],
+        [{"text": OUT_OF_SCOPE}],
+    )
+    after_a_flow = tracker(
+        "and naps?", "out_of_scope", history=answered("x", "action_order_status")
+    )
+    assert (await run_action(ActionOutOfScope(), after_a_flow))[0] == []
+
+
+async def test_a_person_asked_for_in_an_unclear_message_is_handed_over(env: Env) -> None:
+    from actions.tier1.fallback import ActionOutOfScope
+
+    for action, intent in ((ActionOutOfScope(), "out_of_scope"), (ActionClarify(), "nlu_fallback")):
+        asked = tracker("can I talk to a real person about the thing", intent, ranking=RANKING)
+        assert await run_action(action, asked) == (
+            [SlotSet("handoff_reason", "explicit_request"), FollowupAction("action_handoff")],
+            [],
+        )
+
+
+class OneAnswer:
+    """A knowledge base that answers every question with one article."""
+
+    def __init__(self, tier: int) -> None:
+        from kb_index.knowledge_base import Answer, SearchHit
+
+        hit = SearchHit(
+            doc_id="double-charge",
+            chunk_id="double-charge#0",
+            title="Charged twice for one order",
+            url="https://help.brightwave.example/articles/double-charge",
+            heading_path="",
+            text="Double charges are investigated by our billing team.",
+            score=0.9,
+            category="payments-billing",
+            product="all",
+            similarity=0.8,
+            locale="en",
+            tier=tier,
+            line=1,
+        )
+        self.answer_given = Answer(hit, (), True, 0.8, 0.47, 1)
+
+    def answer(self, query: str, history: Any = ()) -> Any:
+        return self.answer_given
+
+
+async def test_a_tier_two_article_offers_the_team_and_a_yes_hands_over(env: Env) -> None:
+    """An article whose steps need our team (tier 2: a double charge, a
+    corrected invoice) no longer ends at "did this answer your question?": a
+    person is offered, and a yes hands over (issue 23: answers where a person
+    was needed)."""
+    from actions.kb_answer import ActionAnswerFromKB, ActionKBFeedback
+
+    deps.configure(dataclasses.replace(env.deps, kb=OneAnswer(tier=2)))
+    try:
+        events, messages = await run_action(
+            ActionAnswerFromKB(), tracker("I was charged twice for BW-104233", "double_charge")
+        )
+        assert messages[-1]["text"] == (
+            "This is something our support team handles for you. Shall I pass you on to them?"
+        )
+        assert SlotSet("kb_person_offered", True) in events
+        slots = {"kb_awaiting_feedback": True, "kb_person_offered": True, "kb_shown": ["x"]}
+        assert await run_action(ActionKBFeedback(), tracker("yes", "affirm", slots=slots)) == (
+            [
+                SlotSet("kb_awaiting_feedback", False),
+                SlotSet("kb_person_offered", False),
+                SlotSet("handoff_reason", "kb_tier2"),
+                FollowupAction("action_handoff"),
+            ],
+            [],
+        )
+        declined = await run_action(ActionKBFeedback(), tracker("no", "deny", slots=slots))
+        assert declined[0] == [
+            SlotSet("kb_awaiting_feedback", False),
+            SlotSet("kb_person_offered", False),
+        ]
+        # a tier-1 article still asks whether it answered the question
+        deps.configure(dataclasses.replace(env.deps, kb=OneAnswer(tier=1)))
+        events, messages = await run_action(
+            ActionAnswerFromKB(), tracker("what if I'm charged twice", "double_charge")
+        )
+        assert messages[-1]["text"] == "Did this answer your question?"
+        assert SlotSet("kb_person_offered", False) in events
+    finally:
+        deps.configure(env.deps)

@@ -191,3 +191,21 @@ async def test_a_request_only_a_person_can_handle_hands_over_before_any_question
     ]
     assert said == []
     assert await outcomes(env) == []  # action_handoff records "escalated"
+
+
+async def test_an_explicit_request_for_a_person_hands_over_before_any_question(
+    env: Env,
+) -> None:
+    """Failure class 4 of issue 23: "talk to someone about my order" started
+    the order-status flow's identity check instead of handing over."""
+    text = "Can I talk to someone about my order BW-104233? It's all wrong"
+    current = form_tracker("order_status_form", "activation", text, "order_status")
+    events, messages = await run_action(ValidateOrderStatusForm(), current)
+    assert events == [
+        SlotSet("flow_failures", 0.0),
+        SlotSet("flow_category", "order_status"),
+        SlotSet("flow_failed", True),
+        SlotSet("handoff_reason", "explicit_request"),
+        SlotSet("requested_slot", None),
+    ]
+    assert messages == []

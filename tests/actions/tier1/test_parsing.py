@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from actions.tier1.parsing import (
+    asks_for_person,
     clean_line,
     code_of,
     email_of,
@@ -143,3 +144,37 @@ def test_free_text_lines_are_trimmed_bounded_and_printable() -> None:
     assert clean_line("x" * 101, 100) is None
     assert clean_line("👍", 100) is None
     assert clean_line("Main\u200bStreet 1", 100) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to speak with an agent about my invoice",
+        "can i talk to a real person about my refund pls",
+        "connect me to customer service, my order BW-104233 is wrong",
+        "put me through to someone about the hub",
+        "i need a human, the app keeps logging me out",
+        "agent please",
+        "Can I chat with a live agent about my plus subscription?",
+        "please escalate this to your support team",
+        "I'd like to talk to somebody about a warranty claim",
+    ],
+)
+def test_an_explicit_request_for_a_person_is_seen_whatever_the_topic(text: str) -> None:
+    """Failure class 4 of issue 23: the topic intent won over the request."""
+    assert asks_for_person(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do I reset my password",
+        "I already spoke to an agent yesterday and nothing happened",
+        "I don't want to talk to anyone, just tell me where my order is",
+        "can my wife also see the cameras?",
+        "does support cover water damage",
+        "the agent app shows an error",
+    ],
+)
+def test_other_messages_are_no_request_for_a_person(text: str) -> None:
+    assert not asks_for_person(text)
