@@ -61,12 +61,14 @@ class _Piece:
 
 
 def chunk_document(document: Document, min_words: int, max_words: int) -> list[Chunk]:
-    """The passages of ``document``, in reading order."""
+    """The passages of ``document``, in reading order, then one entry per
+    question of its ``questions`` field (heading ``QUESTIONS_HEADING``: they
+    find the article; the answer shown is one of its passages)."""
     pieces: list[_Piece] = []
     for path, line, blocks in _sections(document):
         pieces.extend(_pack(path, blocks, line, max_words))
     merged = _merge_small(pieces, min_words, max_words)
-    return [
+    chunks = [
         Chunk(
             chunk_id=f"{document.id}#{position}",
             doc_id=document.id,
@@ -78,6 +80,28 @@ def chunk_document(document: Document, min_words: int, max_words: int) -> list[C
         )
         for position, piece in enumerate(merged)
     ]
+    for number, question in enumerate(document.questions, start=len(chunks)):
+        chunks.append(
+            Chunk(
+                chunk_id=f"{document.id}#{number}",
+                doc_id=document.id,
+                position=number,
+                heading_path=(QUESTIONS_HEADING,),
+                text=question,
+                line=document.body_line,
+                embed_text=f"{document.title}\n{question}",
+            )
+        )
+    return chunks
+
+
+def is_question(heading: str | tuple[str, ...]) -> bool:
+    """Whether a passage (its heading path, or that path joined) is a
+    ``questions`` entry rather than article text."""
+    return heading in (QUESTIONS_HEADING, (QUESTIONS_HEADING,))
+
+
+QUESTIONS_HEADING = "\u2063questions"  # an invisible separator: no heading starts so
 
 
 def embed_text(title: str, path: tuple[str, ...], markdown: str) -> str:

@@ -29,6 +29,8 @@ class Document:
     # False when body lines do not map to file lines (JSONL, converted HTML):
     # every passage then points at ``body_line``.
     lines_follow_body: bool = True
+    # Customer questions the article answers: extra search entries, never shown.
+    questions: tuple[str, ...] = ()
     content_hash: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -51,5 +53,7 @@ def document_hash(document: Document) -> str:
         "locale": document.locale,
         "body": document.body,
     }
+    if document.questions:  # absent from older hashes: unchanged articles stay unchanged
+        payload["questions"] = list(document.questions)
     encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(encoded).hexdigest()

@@ -13,12 +13,14 @@ from urllib.parse import urlsplit
 from kb_index.errors import Issue
 
 REQUIRED = ("id", "title", "category", "tags", "product", "updated", "url")
-OPTIONAL = ("tier", "locale")
+OPTIONAL = ("tier", "locale", "questions")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LOCALE = re.compile(r"^[a-z]{2}(?:-[A-Z]{2})?$")
 MAX_ID_LENGTH = 100
 MAX_TITLE_LENGTH = 200
 TIERS = range(0, 5)
+MAX_QUESTIONS = 30
+MAX_QUESTION_LENGTH = 300
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Fields:
     url: str
     tier: int
     locale: str
+    questions: tuple[str, ...] = ()
 
 
 def validate_fields(
@@ -72,12 +75,13 @@ def validate_fields(
     url = _url(raw, article_id, articles_prefix, problem)
     tier = _tier(raw, problem)
     locale = _locale(raw, problem)
+    questions = _questions(raw, problem)
 
     if any(issue.severity == "error" for issue in issues):
         return None, issues
     assert article_id and title and category and product and url and updated and tags is not None
     return (
-        Fields(article_id, title, category, tags, product, updated, url, tier, locale),
+        Fields(article_id, title, category, tags, product, updated, url, tier, locale, questions),
         issues,
     )
 
@@ -101,6 +105,30 @@ def _slug(raw: Mapping[str, Any], key: str, problem: Any) -> str | None:
         problem(key, f"'{key}' must be lowercase letters, digits and dashes, got {value!r}")
         return None
     return value
+
+
+def _questions(raw: Mapping[str, Any], problem: Any) -> tuple[str, ...]:
+    """The customer questions the article answers (optional): indexed as extra
+    entries that point to the article, never shown as its answer."""
+    value = raw.get("questions")
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        problem("questions", f"'questions' must be a list of questions, got {value!r}")
+        return ()
+    if len(value) > MAX_QUESTIONS:
+        problem("questions", f"at most {MAX_QUESTIONS} questions, got {len(value)}")
+        return ()
+    questions = []
+    for question in value:
+        if not isinstance(question, str) or not question.strip():
+            problem("questions", f"every question must be non-empty text, got {question!r}")
+            return ()
+        if len(question) > MAX_QUESTION_LENGTH:
+            problem("questions", f"a question is longer than {MAX_QUESTION_LENGTH} characters")
+            return ()
+        questions.append(" ".join(question.split()))
+    return tuple(questions)
 
 
 def _tags(raw: Mapping[str, Any], problem: Any) -> tuple[str, ...] | None:

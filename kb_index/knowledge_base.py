@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from kb_index.builder import index_params, retrieval_config
 from kb_index.catalog import Catalog, VersionInfo
+from kb_index.chunking import is_question
 from kb_index.db import create_engine
 from kb_index.embedding import Embedder
 from kb_index.errors import DatabaseUnavailable, NoPublishedVersion
@@ -320,18 +321,23 @@ class KnowledgeBase:
         similarity = item.similarity
         if math.isnan(similarity):
             similarity = retriever.similarity(vector, item.passage)
+        shown = item.passage
+        if is_question(retriever.passages.heading_paths[shown]):
+            # Found through a question it answers: show its closest passage.
+            passage = retriever.content_passage(item.document, vector)
+            shown = shown if passage is None else passage
         return SearchHit(
             doc_id=document.id,
-            chunk_id=retriever.passages.chunk_ids[item.passage],
+            chunk_id=retriever.passages.chunk_ids[shown],
             title=document.title,
             url=document.url,
-            heading_path=retriever.passages.heading_paths[item.passage],
-            text=retriever.passages.texts[item.passage],
+            heading_path=retriever.passages.heading_paths[shown],
+            text=retriever.passages.texts[shown],
             score=item.score,
             category=document.category,
             product=document.product,
             similarity=float(similarity),
             locale=document.locale,
             tier=document.tier,
-            line=snapshot.lines[item.passage],
+            line=snapshot.lines[shown],
         )

@@ -14,6 +14,7 @@ import faiss
 import numpy as np
 
 from kb_index import vectors
+from kb_index.chunking import is_question
 from kb_index.keyword import KeywordIndex
 
 Fusion = Literal["rrf", "weighted", "dense", "keyword"]
@@ -111,6 +112,19 @@ class Retriever:
                 match |= column == ALL_PRODUCTS
             keep &= match
         return keep[self.passages.documents]
+
+    def content_passage(self, document: int, query_vector: np.ndarray) -> int | None:
+        """The article text passage of ``document`` closest to the query (for
+        an article found through one of its ``questions`` entries), or None if
+        it has no text passage."""
+        rows = [
+            int(row)
+            for row in np.flatnonzero(self.passages.documents == document)
+            if not is_question(self.passages.heading_paths[row])
+        ]
+        if not rows:
+            return None
+        return max(rows, key=lambda row: self.similarity(query_vector, row))
 
     def similarity(self, query_vector: np.ndarray, row: int) -> float:
         """Cosine similarity of a query vector and one passage."""

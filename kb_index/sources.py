@@ -193,6 +193,7 @@ def _document(
         url=fields.url,
         tier=fields.tier,
         locale=fields.locale,
+        questions=fields.questions,
         body=body,
         source=source,
         body_line=body_line,

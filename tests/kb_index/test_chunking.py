@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
-from kb_index.chunking import Chunk, chunk_document, embed_text, plain_text
+from kb_index.chunking import Chunk, chunk_document, embed_text, is_question, plain_text
 from kb_index.documents import Document
 
 
@@ -121,3 +122,17 @@ def test_plain_text_drops_markdown_syntax() -> None:
     )
     assert plain_text(markdown) == "Heading See the guide and bold code. A; B 1; 2"
     assert embed_text("Title", ("One", "Two"), "Text") == "Title\nOne > Two\nText"
+
+
+def test_questions_are_entries_after_the_passages_never_merged() -> None:
+    document = dataclasses.replace(
+        article("# Reset\n\n" + words(30)), questions=("forgot my pw", "locked out of the app?")
+    )
+    chunks = chunk_document(document, min_words=10, max_words=60)
+    assert [(c.chunk_id, c.text, is_question(c.heading_path)) for c in chunks] == [
+        ("doc#0", words(30), False),
+        ("doc#1", "forgot my pw", True),
+        ("doc#2", "locked out of the app?", True),
+    ]
+    assert chunks[1].embed_text == "Reset your password\nforgot my pw"
+    assert is_question(chunks[1].heading) and not is_question(chunks[0].heading)

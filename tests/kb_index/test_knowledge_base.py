@@ -227,3 +227,41 @@ def test_without_an_export_queries_use_sentence_transformers(tmp_path: Path) -> 
     slow = Embedder(PACKAGED_MODEL, cache_size=0, exported=tmp_path / "missing")
     assert slow.query_runtime == "sentence-transformers"
     assert Embedder(str(tmp_path), exported=tmp_path).query_runtime == "sentence-transformers"
+
+
+def test_a_question_an_article_answers_finds_it_and_shows_its_text(
+    settings: KBSettings, engine: sa.Engine, embedder: Embedder
+) -> None:
+    """Failure class 2 of issue 23: indirect phrasings missed although an
+    article answers them. An article's ``questions`` are search entries that
+    point to it; the answer shown is still one of its own passages."""
+    asked = "my husband passed away, what happens to his Brightwave profile"
+    path = settings.source_dir / "account" / "delete-account.md"
+    build(settings, engine, embedder)
+    kb = KnowledgeBase(settings, engine=engine, embedder=embedder, watch=False)
+    before = kb.search(asked, k=1)[0]
+    kb.close()
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(
+            "product: all\n",
+            "product: all\nquestions:\n"
+            '  - "someone in my family died, can you close their profile"\n'
+            '  - "remove   my data\tfor good"\n',
+            1,
+        ),
+        encoding="utf-8",
+    )
+    build(settings, engine, embedder)
+    kb = KnowledgeBase(settings, engine=engine, embedder=embedder, watch=False)
+    try:
+        [hit] = kb.search(asked, k=1)
+        assert hit.doc_id == "delete-account"
+        assert hit.similarity > before.similarity or before.doc_id != "delete-account"
+        # shown: a passage of the article, never the question entry
+        assert hit.text in path.read_text(encoding="utf-8").split("---", 2)[2]
+        assert not hit.heading_path.startswith("\u2063")
+        chunks = kb.search("remove my data for good", k=3)
+        assert all("remove my data" not in chunk.text for chunk in chunks)
+    finally:
+        kb.close()

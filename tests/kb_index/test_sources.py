@@ -214,3 +214,17 @@ def test_a_missing_source_folder_is_an_issue(tmp_path: Path) -> None:
         [],
         [Issue(str(tmp_path / "nowhere"), 0, "source folder does not exist")],
     )
+
+
+def test_questions_an_article_answers_are_read_and_checked(tmp_path: Path) -> None:
+    write(tmp_path, "good.md", extra='questions:\n  - "forgot my  pw?"\n  - where is it\n')
+    write(tmp_path, "not-a-list.md", extra="questions: how do I reset\n")
+    write(tmp_path, "empty-one.md", extra='questions: ["ok", ""]\n')
+    ids, issues = read(tmp_path)
+    assert ids == ["good"]
+    assert [str(issue) for issue in issues] == [
+        "empty-one.md:9: error: every question must be non-empty text, got ''",
+        "not-a-list.md:9: error: 'questions' must be a list of questions, got 'how do I reset'",
+    ]
+    documents = read_sources(tmp_path, FIXTURE_PREFIX).documents
+    assert [d.questions for d in documents] == [("forgot my pw?", "where is it")]
