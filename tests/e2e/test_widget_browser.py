@@ -513,7 +513,8 @@ async def test_a_markdown_table_becomes_a_table_not_pipes(preview: Page) -> None
         "<p>Requirements:</p>"
         '<div class="fl-table"><table><thead><tr><th scope="col"></th>'
         '<th scope="col">Android</th><th scope="col">iPhone</th></tr></thead>'
-        "<tbody><tr><td>System</td><td><strong>Android 10</strong> or later</td><td>iOS 16</td></tr>"
+        "<tbody><tr><td>System</td><td><strong>Android 10</strong> or later</td>"
+        "<td>iOS 16</td></tr>"
         "<tr><td>Store</td><td><code>a|b</code></td><td>| App Store</td></tr></tbody></table></div>"
         "<p>Sizes: S | M | L, ask us.</p>"
     ]
