@@ -54,10 +54,16 @@ def reason_for(tracker: Tracker) -> str:
 
 def request_category(tracker: Tracker) -> str:
     """What the escalation is about: the flow that handed over (or offered the
-    person the customer accepted), else the customer's latest topic."""
+    person the customer accepted), the category of the tier-2 article after
+    which the customer accepted our team, else the customer's latest topic."""
     flow = tracker.get_slot("flow_category")
-    if flow and tracker.get_slot("handoff_reason") in FLOW_REASONS:
+    reason = tracker.get_slot("handoff_reason")
+    if flow and reason in FLOW_REASONS:
         return str(flow)
+    article_category = tracker.get_slot("kb_category")
+    if reason == "kb_tier2" and article_category:
+        # After a tier-2 article: its help-center category's team (routing.yml).
+        return str(article_category)
     return topic(tracker.events)
 
 

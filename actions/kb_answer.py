@@ -126,6 +126,7 @@ class ActionAnswerFromKB(Action):
         return [
             SlotSet("kb_awaiting_feedback", True),
             SlotSet("kb_person_offered", needs_team),
+            SlotSet("kb_category", answer.best.category if needs_team else None),
             SlotSet("kb_query", query),
             SlotSet("kb_shown", [answer.best.doc_id]),
             SlotSet("kb_next", [hit.doc_id for hit in related]),

@@ -87,6 +87,21 @@ def test_the_category_is_the_flows_only_when_the_flow_handed_over() -> None:
     assert (request_category(late), request_category(stale)) == ("order_status", "refund_status")
 
 
+def test_after_a_tier_two_article_the_category_is_the_articles() -> None:
+    """'you charged my plus twice' (NLU unsure) after the double-charge article:
+    the billing team, not the default queue."""
+    accepted = tracker(
+        "yes", "affirm", history=[user_event("charged twice?", "nlu_fallback")],
+        slots={"handoff_reason": "kb_tier2", "kb_category": "payments-billing"},
+    )  # fmt: skip
+    assert request_category(accepted) == "payments-billing"
+    other = tracker(
+        "yes", "affirm", history=[user_event("charged twice?", "double_charge")],
+        slots={"handoff_reason": "explicit_request", "kb_category": "payments-billing"},
+    )  # fmt: skip
+    assert request_category(other) == "double_charge"
+
+
 @pytest.fixture
 def sunday(env_db: Env) -> Iterator[Env]:  # noqa: F811 (the imported fixture)
     """``env_db`` on a Sunday morning: customer care is closed."""
