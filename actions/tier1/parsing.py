@@ -124,7 +124,10 @@ _ASKS_FOR_PERSON = re.compile(
     r"(?:person|human|agent|representative|operator)\b"
     + r"|\b(?:human|real\s+person|live\s+agent|(?:an?\s+)?agent)\s+(?:please|pls|plz|now)\b"
     + r"|\b(?:escalate|forward|pass)\s+(?:this|it|my\s+\w+)\s+to\s+"
-    + _PERSON,
+    + _PERSON
+    + r"|\b(?:can|could|would|will)\s+(?:a|an|some)\s+(?:real\s+|actual\s+|live\s+)?"
+    r"(?:person|human|agent|one|body)\s+(?:please\s+)?(?:help|look|call|contact|check|sort)"
+    r"|\b(?:someone|somebody|a\s+person|a\s+human)\s+(?:i|we)\s+can\s+(?:talk|speak|chat)\b",
     re.IGNORECASE,
 )
 _NOT_A_REQUEST = re.compile(

@@ -158,6 +158,8 @@ def test_free_text_lines_are_trimmed_bounded_and_printable() -> None:
         "Can I chat with a live agent about my plus subscription?",
         "please escalate this to your support team",
         "I'd like to talk to somebody about a warranty claim",
+        "can a real person help me with a delivery?",
+        "is there someone I can talk to about my subscription",
     ],
 )
 def test_an_explicit_request_for_a_person_is_seen_whatever_the_topic(text: str) -> None:
