@@ -4,7 +4,7 @@
 
 Starts the action server and the Rasa server (``tests.perf.stack_run``) in a
 fresh folder under ``var/eval/run``, plays every scenario of
-``tests/scenarios/*.yml`` (format: ``tests.perf.scenarios``) over the widget's
+``tests/scenarios/{tune,test}/*.yml`` (format: ``tests.perf.scenarios``) over the widget's
 socket.io channel, one new conversation each, and observes what happened:
 
 * escalated: the run database's ``escalations`` table has a row for the
@@ -16,13 +16,14 @@ socket.io channel, one new conversation each, and observes what happened:
   message whose custom type names an article or KB answer;
 * none: none of these.
 
-Metrics: containment (routine cases ending resolved_by_bot or
-self_service_article, over routine cases), correct-queue rate (escalation cases
-whose first escalation went to the expected queue, over escalation cases; a
-missed escalation counts as wrong), wrong answers (escalation cases the bot
-closed itself: no escalation and a resolution recorded or an article given),
-turns to resolution (customer messages until the outcome first appeared, mean
-over contained routine cases) and to handoff.
+Each conversation is judged right, wrong or missed by ``tests.perf.judge``
+against what its scenario names as right (articles, facts, forbidden claims,
+queue, per-turn expectations). Metrics, overall and per split (``tune``,
+``test``): the right / wrong / missed rates (wrong is the headline), the
+correct-queue rate of escalation cases, containment (routine cases ending
+resolved_by_bot or self_service_article); per failure-class tag the verdict
+counts; turns to resolution and to handoff. The demo company's records are
+restored before each conversation (``DemoState``).
 """
 
 from __future__ import annotations
