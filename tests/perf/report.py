@@ -316,8 +316,19 @@ def scenario_baseline(path: Path = SCENARIO_BASELINE) -> Results | None:
     return Results(dict(document.get("metrics", {})), {"baseline": document})
 
 
+RETRIEVAL_HEADLINES = (
+    ("retrieval.kb_heldout_r1", "Held-out help-center questions: R@1"),
+    ("retrieval.kb_heldout_r5", "Held-out help-center questions: R@5"),
+    ("retrieval.kb_heldout_mrr10", "Held-out help-center questions: MRR@10"),
+    ("retrieval.doc2dial_r5", "doc2dial, current turn: R@5"),
+    ("retrieval.doc2dial_r5_history", "doc2dial, with two earlier turns: R@5"),
+    ("retrieval.doc2dial_mrr10_history", "doc2dial, with two earlier turns: MRR@10"),
+)
+
+
 def keep_baseline(ev: Results, path: Path = SCENARIO_BASELINE) -> None:
-    metrics = {k: v for k, v in ev.flat.items() if k.startswith("scenarios.")}
+    headlines = {name for name, _ in RETRIEVAL_HEADLINES}
+    metrics = {k: v for k, v in ev.flat.items() if k.startswith("scenarios.") or k in headlines}
     run = ev.section("scenarios")
     document = {
         "what": "scenario figures before this change, for the before/after columns",
@@ -359,9 +370,9 @@ def scenarios_part(ev: Results, baseline: Results | None = None) -> list[str]:
     if baseline is not None:
         info = baseline.details.get("baseline", {})
         lines += [
-            "*Before* is the same harness and scenarios at commit "
-            f"`{str(info.get('commit'))[:12]}` "
-            f"({info.get('date')}), kept in `docs/benchmarks-baseline.json`; *now* is this run.",
+            "*Before* is the product at commit "
+            f"`{str(info.get('commit'))[:12]}` played with this run's scenarios and judge "
+            f"({info.get('date')}, kept in `docs/benchmarks-baseline.json`); *now* is this run.",
             "",
         ]
     header = ["metric", "target"]
@@ -472,7 +483,7 @@ def scenarios_part(ev: Results, baseline: Results | None = None) -> list[str]:
     return lines
 
 
-def retrieval_part(ev: Results) -> list[str]:
+def retrieval_part(ev: Results, baseline: Results | None = None) -> list[str]:
     lines = ["## Knowledge-base retrieval", ""]
     lines += [
         "**Method.** Run by the `kb_index` package's own tools (`tests/perf/eval_retrieval.py`): "
@@ -481,6 +492,22 @@ def retrieval_part(ev: Results) -> list[str]:
         "an index of `data/kb` refreshed for the run.",
         "",
     ]
+    if baseline is not None and any(
+        baseline.get(name) is not None for name, _ in RETRIEVAL_HEADLINES
+    ):
+        info = baseline.details.get("baseline", {})
+        lines += [
+            f"Before and after this session's help-center changes (before: commit "
+            f"`{str(info.get('commit'))[:12]}`, same machine; see Conversation scenarios):",
+            "",
+        ]
+        lines += table(
+            ("metric", "before", "now"),
+            (
+                (label, fmt(baseline.get(name)), fmt(ev.get(name)))
+                for name, label in RETRIEVAL_HEADLINES
+            ),
+        )
     values = sorted((k, v) for k, v in ev.flat.items() if k.startswith("retrieval."))
     if values:
         lines += table(("metric", "value"), ((k, fmt(float(v))) for k, v in values))
@@ -965,7 +992,7 @@ def render(settings: PerfSettings) -> str:
             + oos_part(ev, images)
             + scenarios_part(ev, scenario_baseline())
         )
-        lines += retrieval_part(ev)
+        lines += retrieval_part(ev, scenario_baseline())
     if be is not None:
         lines += bench_part(be, images) + kb_part(be)
     lines += datasets_part(settings)
