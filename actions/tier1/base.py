@@ -194,6 +194,11 @@ class Flow:
     async def prefill(self, ctx: FlowContext) -> None:
         """Fills slots from the message that started the flow (its entities)."""
 
+    def follows_up(self, ctx: FlowContext) -> bool:
+        """Whether this start is a follow-up of the flow's previous answer
+        ("and the pulse lite?"): then the message prefills it whatever its intent."""
+        return False
+
     def after_verification(self, ctx: FlowContext, order_number: str | None) -> None:
         """Called once the customer is verified (with the order number used, if any)."""
 

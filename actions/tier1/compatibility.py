@@ -9,6 +9,7 @@ device needs on a platform (``which-phones-work``).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from actions.backends import (
     CatalogueBackend,
@@ -30,6 +31,9 @@ MAX_WORDS = 4
 _WORD = re.compile(r"[\w'\u2019+-]+")
 _APP = re.compile(r"\b(?:the\s+)?(?:brightwave\s+)?app\b", re.IGNORECASE)
 APP_PLATFORMS = ("android", "ios", "ipados")
+# What a follow-up ("and the pulse lite?", "and on android?") keeps from the
+# previous answer when the message does not name it.
+FOLLOW_UP_SLOTS = ("compat_product", "compat_platform", "compat_device")
 
 
 def phrases(text: str) -> list[str]:
@@ -39,6 +43,39 @@ def phrases(text: str) -> list[str]:
     for size in range(min(MAX_WORDS, len(words)), 0, -1):
         found.extend(" ".join(words[i : i + size]) for i in range(len(words) - size + 1))
     return found
+
+
+COMPATIBILITY_ACTION = "action_compatibility"
+
+
+def answered_compatibility_last(events: list[dict[str, Any]]) -> bool:
+    """Whether the customer's previous message got a compatibility answer."""
+    users = [i for i, event in enumerate(events) if event.get("event") == "user"]
+    if len(users) < 2:
+        return False
+    return any(
+        event.get("event") == "action" and event.get("name") == COMPATIBILITY_ACTION
+        for event in events[users[-2] + 1 : users[-1]]
+    )
+
+
+def last_answered(events: list[dict[str, Any]]) -> dict[str, str]:
+    """The product, platform and device of the previous compatibility answer
+    (its slots' last values before they were cleared)."""
+    found: dict[str, str] = {}
+    for event in events:
+        named = event.get("name") in FOLLOW_UP_SLOTS and event.get("value")
+        if event.get("event") == "slot" and named:
+            found[str(event["name"])] = str(event["value"])
+    return found
+
+
+async def names_compatibility_subject(catalogue: CatalogueBackend, text: str) -> bool:
+    """Whether a message names a product, system or phone model of the catalogue."""
+    return (
+        await product_of(catalogue, (), text) is not None
+        or await platform_of(catalogue, (), text) is not None
+    )
 
 
 def version_key(version: str) -> tuple[int, ...]:
@@ -195,6 +232,19 @@ class CompatibilityFlow(Flow):
 
     async def prefill(self, ctx: FlowContext) -> None:
         await self.read(ctx, product=True, platform=True)
+        if self.follows_up(ctx):
+            # "and the pulse lite?" after an answer about the Pulse 2 on an
+            # iPhone 8: the new product, the same phone (failure class 3).
+            previous = last_answered(ctx.events)
+            named_platform = ctx.get("compat_platform") is not None
+            for slot, value in previous.items():
+                if slot == "compat_device" and named_platform:
+                    continue  # a newly named system replaces the old phone
+                if ctx.get(slot) is None:
+                    ctx.set(slot, value)
+
+    def follows_up(self, ctx: FlowContext) -> bool:
+        return answered_compatibility_last(ctx.events)
 
     async def next_slot(self, ctx: FlowContext) -> str | None:
         return next((s for s in ("compat_product", "compat_platform") if ctx.get(s) is None), None)

@@ -24,6 +24,7 @@ from actions.greet import TOPICS
 from actions.kb_answer import previous_customer_turns
 from actions.tier1 import typed_secrets
 from actions.tier1.base import HANDOFF, TRIAGE, context, utter
+from actions.tier1.compatibility import answered_compatibility_last, names_compatibility_subject
 from actions.tier1.intents import INTENT_TITLES
 from actions.tier1.messages import Message, button, message
 from actions.tier1.parsing import asks_for_person, has_words
@@ -158,6 +159,21 @@ async def help_center_knows(turn: Turn, kb: KnowledgeBase | None, history: list[
     return bool(answer.confident and answer.best is not None)
 
 
+COMPATIBILITY_FORM = "compatibility_form"
+
+
+async def compatibility_follow_up(ctx: Any) -> bool:
+    """ "and the pulse lite?" right after a compatibility answer: the same
+    question about another product (or system), answered by the flow."""
+    if not answered_compatibility_last(ctx.events) or bad_input(ctx.turn.text) is not None:
+        return False
+    try:
+        return await names_compatibility_subject(ctx.deps.backends.catalogue, ctx.turn.text)
+    except Exception:  # boundary: the help-center follow-up still works
+        logger.exception("catalogue lookup for a follow-up failed")
+        return False
+
+
 def follows_an_answer(events: list[dict[str, Any]]) -> bool:
     """Whether the customer's message comes right after a help-center answer
     (the bot's last action before it was one that answers from the help
@@ -193,6 +209,8 @@ class ActionClarify(Action):
             return [SlotSet("handoff_reason", TRIAGE), FollowupAction(HANDOFF)]
         if asks_for_person(ctx.turn.text):
             return [SlotSet("handoff_reason", "explicit_request"), FollowupAction(HANDOFF)]
+        if await compatibility_follow_up(ctx):
+            return [FollowupAction(COMPATIBILITY_FORM)]
         if follows_an_answer(ctx.events) and bad_input(ctx.turn.text) is None:
             # "and naps?" after an article: a follow-up. The help center is
             # asked with the previous turns; a miss is recorded for kb gaps.
@@ -222,6 +240,8 @@ class ActionOutOfScope(Action):
         ctx = context(tracker)
         if asks_for_person(ctx.turn.text):
             return [SlotSet("handoff_reason", "explicit_request"), FollowupAction(HANDOFF)]
+        if await compatibility_follow_up(ctx):
+            return [FollowupAction(COMPATIBILITY_FORM)]
         if follows_an_answer(ctx.events) and bad_input(ctx.turn.text) is None:
             return [FollowupAction(KB_ANSWER_ACTION)]
         dispatcher.utter_message(text=OUT_OF_SCOPE)

@@ -98,7 +98,7 @@ async def start(flow: Flow, ctx: FlowContext) -> None:
     if ctx.verified is None and any(ctx.get(slot) for slot in IDENTITY_SLOTS):
         ctx.clear(*IDENTITY_SLOTS)  # verified in an earlier session
     ctx.log("flow %s started", flow.form)
-    if ctx.turn.intent in flow.triggers:
+    if ctx.turn.intent in flow.triggers or flow.follows_up(ctx):
         if typed_secrets.typed_password(ctx.turn):
             ctx.say({"text": typed_secrets.WARNING})
         if ctx.deps.handoff.triage(ctx.turn.text):

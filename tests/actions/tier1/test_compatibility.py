@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 
 from actions.backends import Outcome
 from actions.tier1.compatibility import ActionCompatibility, ValidateCompatibilityForm, phrases
@@ -260,4 +260,59 @@ async def test_an_explicit_os_version_wins_over_the_model(env: Env) -> None:
     _, messages = await run_action(ActionCompatibility(), tracker("", slots=slots))
     assert messages[0]["text"].startswith(
         "No: the Brightwave Pulse 2 needs iOS 17 or later, so it won't work with iOS 16."
+    )
+
+
+def answered_before(product: str, platform: str, device: str | None = None) -> list[dict[str, Any]]:
+    """A compatibility question answered earlier in the conversation."""
+    slots = [("compat_product", product), ("compat_platform", platform)]
+    if device:
+        slots.append(("compat_device", device))
+    return [
+        {
+            "event": "user",
+            "text": "will it work?",
+            "parse_data": {"intent": {"name": "compatibility"}},
+        },
+        *({"event": "slot", "name": name, "value": value} for name, value in slots),
+        {"event": "action", "name": "action_compatibility"},
+        *({"event": "slot", "name": name, "value": None} for name, _ in slots),
+        {"event": "action", "name": "action_listen"},
+    ]
+
+
+async def test_a_follow_up_naming_another_product_keeps_the_phone(env: Env) -> None:
+    """Failure class 3 of issue 23: "and the pulse lite?" after an answer about
+    the Pulse 2 on an iPhone 8 got the Pulse 2 again. The follow-up is the same
+    question about the new product, on the same phone."""
+    history = answered_before("pulse-2", "ios", "iPhone 8")
+    events, messages = await validate("activation", "and the pulse lite?", history=history)
+    assert events == [
+        SlotSet("flow_failures", 0.0),
+        SlotSet("flow_category", "compatibility"),
+        SlotSet("compat_product", "pulse-lite"),
+        SlotSet("compat_platform", "ios"),
+        SlotSet("compat_device", "iPhone 8"),
+        SlotSet("requested_slot", None),
+    ]
+    # a newly named system replaces the old phone, the product stays
+    events, _ = await validate("activation", "and with android?", history=history)
+    assert events[2:-1] == [
+        SlotSet("compat_platform", "android"),
+        SlotSet("compat_product", "pulse-2"),
+    ]
+
+
+async def test_a_follow_up_of_a_compatibility_answer_starts_the_flow(env: Env) -> None:
+    from actions.tier1.fallback import ActionClarify, ActionOutOfScope
+
+    history = answered_before("cam-outdoor", "apple-home")
+    for action, intent in ((ActionClarify(), "nlu_fallback"), (ActionOutOfScope(), "out_of_scope")):
+        asked = tracker("and the indoor cam?", intent, history=history)
+        assert await run_action(action, asked) == ([FollowupAction("compatibility_form")], [])
+    # naming nothing of the catalogue, it is a help-center follow-up
+    vague = tracker("and what about the other one", "out_of_scope", history=history)
+    assert await run_action(ActionOutOfScope(), vague) == (
+        [FollowupAction("action_answer_from_kb")],
+        [],
     )
