@@ -174,6 +174,21 @@ async def compatibility_follow_up(ctx: Any) -> bool:
         return False
 
 
+async def person_or_follow_up(ctx: Any) -> list[EventType] | None:
+    """Where an unclear or out-of-scope message goes before it is clarified or
+    declined: a request for a person hands over; right after an answer, a
+    follow-up is answered with the previous turns ("and the pulse lite?" by the
+    compatibility flow, "and naps?" by the help center, which records a miss
+    for kb gaps). None: neither."""
+    if asks_for_person(ctx.turn.text):
+        return [SlotSet("handoff_reason", "explicit_request"), FollowupAction(HANDOFF)]
+    if await compatibility_follow_up(ctx):
+        return [FollowupAction(COMPATIBILITY_FORM)]
+    if follows_an_answer(ctx.events) and bad_input(ctx.turn.text) is None:
+        return [FollowupAction(KB_ANSWER_ACTION)]
+    return None
+
+
 def follows_an_answer(events: list[dict[str, Any]]) -> bool:
     """Whether the customer's message comes right after a help-center answer
     (the bot's last action before it was one that answers from the help
@@ -207,14 +222,9 @@ class ActionClarify(Action):
             ctx.say(message(NEEDS_PERSON))
             utter(dispatcher, ctx.messages)
             return [SlotSet("handoff_reason", TRIAGE), FollowupAction(HANDOFF)]
-        if asks_for_person(ctx.turn.text):
-            return [SlotSet("handoff_reason", "explicit_request"), FollowupAction(HANDOFF)]
-        if await compatibility_follow_up(ctx):
-            return [FollowupAction(COMPATIBILITY_FORM)]
-        if follows_an_answer(ctx.events) and bad_input(ctx.turn.text) is None:
-            # "and naps?" after an article: a follow-up. The help center is
-            # asked with the previous turns; a miss is recorded for kb gaps.
-            return [FollowupAction(KB_ANSWER_ACTION)]
+        routed = await person_or_follow_up(ctx)
+        if routed is not None:
+            return routed
         if await help_center_knows(ctx.turn, ctx.deps.kb, previous_customer_turns(tracker)):
             # Unsure which topic, but the help center has a confident passage:
             # answer from it (Tier 0) instead of asking which topic was meant.
@@ -237,12 +247,8 @@ class ActionOutOfScope(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        ctx = context(tracker)
-        if asks_for_person(ctx.turn.text):
-            return [SlotSet("handoff_reason", "explicit_request"), FollowupAction(HANDOFF)]
-        if await compatibility_follow_up(ctx):
-            return [FollowupAction(COMPATIBILITY_FORM)]
-        if follows_an_answer(ctx.events) and bad_input(ctx.turn.text) is None:
-            return [FollowupAction(KB_ANSWER_ACTION)]
+        routed = await person_or_follow_up(context(tracker))
+        if routed is not None:
+            return routed
         dispatcher.utter_message(text=OUT_OF_SCOPE)
         return []
