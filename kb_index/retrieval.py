@@ -118,8 +118,8 @@ class Retriever:
         an article found through one of its ``questions`` entries), or None if
         it has no text passage."""
         rows = [
-            int(row)
-            for row in np.flatnonzero(self.passages.documents == document)
+            row
+            for row in map(int, np.flatnonzero(self.passages.documents == document))
             if not is_question(self.passages.heading_paths[row])
         ]
         if not rows:
