@@ -81,6 +81,21 @@ slack_events = sa.Table(
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# Jobs travel in lanes: those to Slack (kinds "slack.*") and those to the
+# customer. Within one escalation's lane jobs go out strictly in order, also
+# across retries; different lanes and escalations do not wait for each other.
+SLACK_LANE = "slack"
+CUSTOMER_LANE = "customer"
+
+
+def lane_of(kind: str) -> str:
+    return SLACK_LANE if kind.startswith("slack.") else CUSTOMER_LANE
+
+
+def _lane(table: sa.FromClause) -> sa.ColumnElement[str]:
+    return sa.case((table.c.kind.like("slack.%"), SLACK_LANE), else_=CUSTOMER_LANE)
+
+
 # queued: stored, not yet in Slack; posted: in the queue's channel; claimed: an
 # agent owns it; resolved / returned (to the bot) / transferred (to another
 # tier's escalation, see parent_id) are final.
@@ -307,10 +322,26 @@ class EscalationStore:
         connection.execute(outbox.insert().values(**_row(job, skip=("id",))))
 
     def due_jobs(self, now: datetime, limit: int = 50) -> list[Job]:
-        """Pending jobs whose time has come, oldest first."""
+        """Pending jobs whose time has come, oldest first, leaving out any job
+        behind an earlier pending job of its escalation's lane that waits for
+        its retry: a later message never overtakes one that failed."""
+        earlier = outbox.alias("earlier")
+        waiting_ahead = (
+            sa.select(earlier.c.id)
+            .where(
+                (earlier.c.escalation_id == outbox.c.escalation_id)
+                & (earlier.c.status == "pending")
+                & (earlier.c.id < outbox.c.id)
+                & (earlier.c.next_attempt_at > now)
+                & (_lane(earlier) == _lane(outbox))
+            )
+            .exists()
+        )
         query = (
             outbox.select()
-            .where((outbox.c.status == "pending") & (outbox.c.next_attempt_at <= now))
+            .where(
+                (outbox.c.status == "pending") & (outbox.c.next_attempt_at <= now) & ~waiting_ahead
+            )
             .order_by(outbox.c.id)
             .limit(limit)
         )
@@ -367,6 +398,12 @@ class EscalationStore:
             )
 
     # -- Slack event dedupe ----------------------------------------------------
+
+    def event_seen(self, event_id: str) -> bool:
+        """Whether a Slack event was already handled (see ``first_time_seen``)."""
+        query = sa.select(slack_events.c.event_id).where(slack_events.c.event_id == event_id)
+        with self.engine.connect() as connection:
+            return connection.execute(query).first() is not None
 
     def first_time_seen(self, event_id: str, now: datetime) -> bool:
         """Remembers a Slack event id; False if it was seen before (a retry)."""

@@ -1,17 +1,29 @@
 """The outbox worker: delivers queued jobs to Slack and to the customer.
 
-Jobs are taken oldest first. A failed job is retried with exponential backoff
-(Slack's ``Retry-After`` wins when it answers 429) and holds back the later
-jobs of the same escalation, so a thread never shows messages out of order.
-Nothing is dropped while Slack or Rasa is down; a 4xx from Rasa (an unknown
-conversation) gives the job up and logs it.
+**Order.** Jobs travel in lanes: each escalation has one lane to Slack and one
+to the customer (``handoff.store.lane_of``). A lane delivers strictly in order:
+a failed job is retried with exponential backoff (Slack's ``Retry-After`` wins
+when it answers 429) and everything behind it in its lane waits, also across
+passes, so a thread never shows messages out of order and the customer gets
+agent replies in the order they were written. Different lanes are delivered
+concurrently, at most ``concurrency`` at a time, so one slow Slack call does not
+hold up every other escalation. Nothing is dropped while Slack or Rasa is
+down; a 4xx from Rasa (an unknown conversation) gives the job up and logs it.
 
-Each escalation's card is posted exactly once. Before ``chat.postMessage`` the
-job records that a post was attempted; the card carries the escalation id in
-its message metadata (the idempotency marker). If the worker died after Slack
-accepted a card but before the database recorded its ``ts``, the retry finds
-the card in the channel's recent history (``conversations.history`` with
-metadata) and adopts it instead of posting a second one.
+**Once.** Every message posted to Slack carries a marker in its message
+metadata: the card its escalation id, every other post its job's dedupe key
+and part number. Before ``chat.postMessage`` the job records which part it is
+sending. If the outcome of that attempt is unknown (the answer was lost, Slack
+answered 5xx, the worker died), the retry first looks for the marker (the
+channel's recent history for a card or reminder, the thread's replies for a
+thread post) and adopts what it finds instead of posting again. A refusal
+that proves nothing was posted (429, a connection that never opened, a method
+we are still backing off from) clears the record, so it costs no lookup.
+
+**Rate limits.** A 429 holds back the whole method for ``Retry-After`` seconds
+(Slack's limits are per method and workspace), not only the job that got it.
+A channel's id (history needs ids; routing may name channels ``#name``) is
+looked up once per process.
 
 Without Slack credentials (the ``make run`` default) Slack jobs are marked
 ``skipped``: the escalation stays in the queue for the ``handoff`` terminal
@@ -42,14 +54,16 @@ from handoff.service import (
     TO_CUSTOMER,
     UPDATE_CARD,
 )
-from handoff.store import Escalation, EscalationStore, Job, now_utc
+from handoff.store import Escalation, EscalationStore, Job, lane_of, now_utc
 
 logger = logging.getLogger(__name__)
 
 CARD_EVENT = "frontline_escalation"  # message metadata event_type of a card
-# How far back a retried card post looks for a card that already went out.
+POST_EVENT = "frontline_post"  # of every other post: {"job": dedupe key, "part": n}
+# How far back a retried post looks for a copy that already went out.
 HISTORY_PAGE_SIZE = 200
 HISTORY_PAGES = 5
+DEFAULT_CONCURRENCY = 8  # lanes delivered at once
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 BACKOFF_FIRST_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 300.0
@@ -57,12 +71,14 @@ RASA_TIMEOUT_SECONDS = 10.0
 
 
 class Retry(Exception):
-    """Deliver later: at ``after`` seconds, or by the backoff schedule."""
+    """Deliver later: at ``after`` seconds, or by the backoff schedule.
+    ``maybe_sent`` False says the request certainly did not take effect."""
 
-    def __init__(self, reason: str, after: float | None = None) -> None:
+    def __init__(self, reason: str, after: float | None = None, maybe_sent: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
         self.after = after
+        self.maybe_sent = maybe_sent
 
 
 class GiveUp(Exception):
@@ -111,6 +127,7 @@ class OutboxWorker:
         tier_teams: dict[int, str] | None = None,
         clock: Callable[[], datetime] = now_utc,
         tick: Callable[[], Any] | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         self.store = store
         self.rasa = rasa
@@ -119,6 +136,10 @@ class OutboxWorker:
         self.clock = clock
         self.tick = tick  # run before each pass (the SLA check)
         self.wake = asyncio.Event()
+        self._lanes = asyncio.Semaphore(max(1, concurrency))
+        self._resume_at: dict[str, datetime] = {}  # Slack method -> end of its 429 backoff
+        self._channel_ids: dict[str, str] = {}  # "#name" -> id
+        self._channel_lookup = asyncio.Lock()  # concurrent lanes share one lookup
         self._handlers: dict[str, Callable[[Job, Escalation], Awaitable[dict[str, Any] | None]]] = {
             POST_ESCALATION: self._post_escalation,
             POST_TRANSCRIPT: self._post_transcript,
@@ -145,16 +166,21 @@ class OutboxWorker:
             await asyncio.to_thread(self.tick)
         now = self.clock()
         jobs = await asyncio.to_thread(self.store.due_jobs, now)
-        blocked: set[str] = set()
-        delivered = 0
+        lanes: dict[tuple[str, str], list[Job]] = {}
         for job in jobs:
-            if job.escalation_id in blocked:
-                continue
-            if await self._deliver(job):
+            lanes.setdefault((job.escalation_id, lane_of(job.kind)), []).append(job)
+        delivered = await asyncio.gather(*(self._deliver_lane(lane) for lane in lanes.values()))
+        return sum(delivered)
+
+    async def _deliver_lane(self, jobs: list[Job]) -> int:
+        """Delivers one lane's jobs in order, stopping at the first failure."""
+        async with self._lanes:
+            delivered = 0
+            for job in jobs:
+                if not await self._deliver(job):
+                    break
                 delivered += 1
-            else:
-                blocked.add(job.escalation_id)
-        return delivered
+            return delivered
 
     async def _deliver(self, job: Job) -> bool:
         escalation = await asyncio.to_thread(self.store.get, job.escalation_id)
@@ -182,23 +208,113 @@ class OutboxWorker:
 
     async def _slack(self, method: str, **kwargs: Any) -> dict[str, Any]:
         assert self.slack is not None
+        resume_at = self._resume_at.get(method)
+        if resume_at is not None and resume_at > self.clock():
+            wait = (resume_at - self.clock()).total_seconds()
+            raise Retry(f"slack rate limited {method}", after=wait, maybe_sent=False)
         try:
             response = await self.slack.api_call(method, json=kwargs)
         except SlackApiError as error:
             status = error.response.status_code
             if status == 429:
-                after = float(error.response.headers.get("Retry-After", "1") or 1)
-                raise Retry("slack rate limited", after=after) from error
+                after = _retry_after(error.response.headers)
+                self._resume_at[method] = self.clock() + timedelta(seconds=after)
+                raise Retry(
+                    f"slack rate limited {method}", after=after, maybe_sent=False
+                ) from error
             if status >= 500:
                 raise Retry(f"slack answered {status}") from error
             raise GiveUp(f"slack refused {method}: {error.response.get('error')}") from error
-        except (OSError, TimeoutError) as error:
-            raise Retry(f"slack unreachable: {error.__class__.__name__}") from error
-        except Exception as error:  # aiohttp client errors and the like
-            if error.__class__.__module__.startswith("aiohttp"):
-                raise Retry(f"slack unreachable: {error.__class__.__name__}") from error
+        except Exception as error:  # OSError, TimeoutError, aiohttp client errors
+            if isinstance(error, OSError | TimeoutError) or error.__class__.__module__.startswith(
+                "aiohttp"
+            ):
+                raise Retry(
+                    f"slack unreachable: {error.__class__.__name__}",
+                    maybe_sent=not _never_connected(error),
+                ) from error
             raise
         return dict(response.data) if isinstance(response.data, dict) else {}
+
+    async def _progress(self, job: Job, **changes: Any) -> None:
+        """Records a job's progress durably (``None`` removes a key); the job's
+        own payload follows, so later steps of this attempt see it."""
+        for key, value in changes.items():
+            if value is None:
+                job.payload.pop(key, None)
+            else:
+                job.payload[key] = value
+        await asyncio.to_thread(self.store.set_job_payload, job, dict(job.payload))
+
+    async def _post_once(
+        self,
+        job: Job,
+        part: int,
+        channel: str,
+        message: blocks.SlackMessage,
+        *,
+        thread_ts: str | None = None,
+        marker: tuple[str, dict[str, Any]] | None = None,
+    ) -> tuple[str, str]:
+        """Posts ``message`` unless an earlier attempt of this job's ``part``
+        already reached Slack; returns ``(channel id, ts)`` of the post."""
+        event_type, payload = marker or (POST_EVENT, {"job": job.dedupe_key, "part": part})
+        if _sending(job) == part:
+            found = await self._find_post(channel, thread_ts, event_type, payload)
+            if found is not None:
+                logger.warning(
+                    "%s part %d was already in Slack; not posted again",
+                    job.kind,
+                    part,
+                    extra={"escalation_id": job.escalation_id},
+                )
+                return found
+        else:
+            await self._progress(job, sending=part, attempted=None)
+        try:
+            response = await self._slack(
+                "chat.postMessage",
+                channel=channel,
+                metadata={"event_type": event_type, "event_payload": payload},
+                **({"thread_ts": thread_ts} if thread_ts else {}),
+                **message,
+            )
+        except Retry as retry:
+            if not retry.maybe_sent:
+                await self._progress(job, sending=None)  # the retry needs no lookup
+            raise
+        return str(response.get("channel") or channel), str(response["ts"])
+
+    async def _find_post(
+        self, channel: str, thread_ts: str | None, event_type: str, payload: dict[str, Any]
+    ) -> tuple[str, str] | None:
+        """``(channel id, ts)`` of a post carrying this marker, if Slack has it:
+        among a thread's replies, or the channel's latest top-level messages."""
+        channel_id = await self._channel_id(channel)
+        if channel_id is None:
+            return None
+        method = "conversations.replies" if thread_ts else "conversations.history"
+        cursor = ""
+        for _ in range(HISTORY_PAGES):
+            page = await self._slack(
+                method,
+                channel=channel_id,
+                limit=HISTORY_PAGE_SIZE,
+                include_all_metadata=True,
+                **({"ts": thread_ts} if thread_ts else {}),
+                **({"cursor": cursor} if cursor else {}),
+            )
+            for message in page.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                if (
+                    metadata.get("event_type") == event_type
+                    and (metadata.get("event_payload") or {}) == payload
+                ):
+                    return channel_id, str(message["ts"])
+            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                break
+        return None
 
     def _verified(self, escalation: Escalation) -> bool:
         return bool((escalation.customer or {}).get("verified"))
@@ -233,69 +349,36 @@ class OutboxWorker:
         )
 
     async def _post_escalation(self, job: Job, escalation: Escalation) -> dict[str, Any]:
-        posted: tuple[str, str] | None = None
-        if job.payload.get("attempted"):
-            # An earlier attempt may have reached Slack before it died.
-            posted = await self._find_card(escalation)
-        else:
-            await asyncio.to_thread(self.store.set_job_payload, job, {"attempted": True})
-        if posted is None:
-            response = await self._slack(
-                "chat.postMessage",
-                channel=escalation.slack_channel,
-                metadata={
-                    "event_type": CARD_EVENT,
-                    "event_payload": {"escalation_id": escalation.id},
-                },
-                **self.card(escalation),
-            )
-            posted = (str(response.get("channel") or escalation.slack_channel), response["ts"])
-        else:
-            logger.warning(
-                "card %s was already in Slack; not posted again",
-                escalation.id,
-                extra={"conversation_id": escalation.conversation_id},
-            )
+        if job.payload.get("attempted"):  # recorded by earlier versions
+            job.payload["sending"] = 1
+        if not escalation.slack_channel:
+            raise GiveUp("the escalation has no Slack channel")
+        posted = await self._post_once(
+            job,
+            1,
+            escalation.slack_channel,
+            self.card(escalation),
+            marker=(CARD_EVENT, {"escalation_id": escalation.id}),
+        )
         changes: dict[str, Any] = {"slack_channel": posted[0], "slack_ts": posted[1]}
         if escalation.status == "queued":
             changes["status"] = "posted"
         return changes
 
-    async def _find_card(self, escalation: Escalation) -> tuple[str, str] | None:
-        """``(channel id, ts)`` of the escalation's card if Slack already has it:
-        the channel's latest top-level messages, by their metadata."""
-        if not escalation.slack_channel:
-            return None
-        channel = await self._channel_id(escalation.slack_channel)
-        if channel is None:
-            return None
-        cursor = ""
-        for _ in range(HISTORY_PAGES):
-            page = await self._slack(
-                "conversations.history",
-                channel=channel,
-                limit=HISTORY_PAGE_SIZE,
-                include_all_metadata=True,
-                **({"cursor": cursor} if cursor else {}),
-            )
-            for message in page.get("messages") or []:
-                metadata = message.get("metadata") or {}
-                payload = metadata.get("event_payload") or {}
-                if (
-                    metadata.get("event_type") == CARD_EVENT
-                    and payload.get("escalation_id") == escalation.id
-                ):
-                    return channel, str(message["ts"])
-            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
-            if not cursor:
-                break
-        return None
-
     async def _channel_id(self, channel: str) -> str | None:
-        """The id of a channel given by id or ``#name`` (history needs the id)."""
+        """The id of a channel given by id or ``#name`` (history needs the id);
+        names are looked up once per process."""
         if _CHANNEL_ID.match(channel):
             return channel
-        name = channel.removeprefix("#")
+        async with self._channel_lookup:
+            if channel not in self._channel_ids:
+                found = await self._list_channel(channel.removeprefix("#"))
+                if found is None:
+                    return None
+                self._channel_ids[channel] = found
+        return self._channel_ids[channel]
+
+    async def _list_channel(self, name: str) -> str | None:
         cursor = ""
         while True:
             page = await self._slack(
@@ -320,14 +403,11 @@ class OutboxWorker:
         )
         posted = int(job.payload.get("posted", 0))
         for number, message in enumerate(messages[posted:], start=posted + 1):
-            await self._slack(
-                "chat.postMessage",
-                channel=escalation.slack_channel,
-                thread_ts=escalation.slack_ts,
-                **message,
+            await self._post_once(
+                job, number, escalation.slack_channel or "", message, thread_ts=escalation.slack_ts
             )
             # Remember progress, so a retry after a failure posts only the rest.
-            await asyncio.to_thread(self.store.set_job_payload, job, {"posted": number})
+            await self._progress(job, posted=number, sending=None)
         return None
 
     async def _thread_message(self, job: Job, escalation: Escalation) -> None:
@@ -345,11 +425,8 @@ class OutboxWorker:
                 {"from": speaker, "text": str(payload.get("text", "")), "ts": job.created_at},
                 verified=verified,
             )
-        await self._slack(
-            "chat.postMessage",
-            channel=escalation.slack_channel,
-            thread_ts=escalation.slack_ts,
-            **message,
+        await self._post_once(
+            job, 1, escalation.slack_channel or "", message, thread_ts=escalation.slack_ts
         )
         return None
 
@@ -376,10 +453,11 @@ class OutboxWorker:
             )
             permalink = link.get("permalink")
         waited = int((self.clock() - escalation.created_at).total_seconds() // 60)
-        await self._slack(
-            "chat.postMessage",
-            channel=job.payload["channel"],
-            **blocks.sla_reminder(
+        await self._post_once(
+            job,
+            1,
+            str(job.payload["channel"]),
+            blocks.sla_reminder(
                 priority=escalation.priority,
                 category=escalation.category,
                 team=escalation.team,
@@ -398,3 +476,34 @@ class OutboxWorker:
             escalation.conversation_id, job.payload["intent"], job.payload.get("entities", {})
         )
         return None
+
+
+def _sending(job: Job) -> int | None:
+    part = job.payload.get("sending")
+    return part if isinstance(part, int) else None
+
+
+def _retry_after(headers: Any) -> float:
+    """Slack's ``Retry-After`` in seconds (at least 1)."""
+    try:
+        return max(1.0, float(headers.get("Retry-After", "1") or 1))
+    except (TypeError, ValueError):
+        return 1.0
+
+
+def _never_connected(error: BaseException) -> bool:
+    """Whether a transport error happened before the request could reach
+    Slack (connection refused, no route, DNS): then it certainly did not post."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        name = current.__class__.__name__
+        if isinstance(current, ConnectionRefusedError) or name in (
+            "ClientConnectorError",
+            "ClientConnectorDNSError",
+            "ClientConnectorCertificateError",
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

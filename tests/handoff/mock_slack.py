@@ -10,14 +10,18 @@ channel members and users.
 Methods: auth.test, chat.postMessage (keeps message ``metadata``),
 chat.postEphemeral, chat.update, chat.getPermalink, conversations.info,
 conversations.list, conversations.history (by channel id, newest first,
-``include_all_metadata``, paginated), conversations.members (paginated),
+``include_all_metadata``, paginated), conversations.replies (a thread, oldest
+first, ``include_all_metadata``, paginated), conversations.members (paginated),
 users.info, reactions.add. Anything else
 answers ``unknown_method``. chat.postMessage and chat.update enforce Slack's block
 limits (``invalid_blocks``, ``msg_blocks_too_long``).
 
 Every request is recorded as a ``Call`` (method, parsed arguments, HTTP status) so
 tests can compare whole lists. Faults on demand: ``fail_next(429, 2,
-retry_after=1)`` or ``fail_next(503, 3)``, ``error_next("not_in_channel")``, and
+retry_after=1)`` or ``fail_next(503, 3)``, ``error_next("not_in_channel")``,
+``lose_next(3)`` (the request takes effect but its answer is lost: the connection
+closes without a response, recorded with status 0), ``delay`` (seconds before
+every answer; ``max_in_flight`` is the most requests seen at once), and
 ``down()``/``up()`` (or ``with server.outage():``), which close the listening socket
 so connections are refused, then reopen on the same port. Thread-safe; use the
 ``slack_api`` fixture, or ``with MockSlack() as server:``.
@@ -29,6 +33,7 @@ import base64
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -69,6 +74,7 @@ class _Fault:
     retry_after: int | None = None
     error: str | None = None
     method: str | None = None
+    lose: bool = False
 
 
 class _ApiError(Exception):
@@ -88,6 +94,9 @@ class MockSlack:
         self._changed = threading.Condition(self._lock)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.delay = 0.0  # seconds before every answer
+        self.max_in_flight = 0
+        self._in_flight = 0
         self.reset()
 
     # --- lifecycle ---------------------------------------------------------------
@@ -221,6 +230,13 @@ class MockSlack:
         with self._lock:
             self._faults.append(_Fault(status, count, retry_after=retry_after, method=method))
 
+    def lose_next(self, count: int = 1, *, method: str | None = None) -> None:
+        """The next ``count`` requests take effect, but their answers are lost
+        (the connection closes without a response), as when Slack accepted a post
+        and the network dropped the reply."""
+        with self._lock:
+            self._faults.append(_Fault(0, count, method=method, lose=True))
+
     def error_next(self, error: str, count: int = 1, *, method: str | None = None) -> None:
         """The next ``count`` requests get HTTP 200 ``{"ok": false, "error": error}``."""
         with self._lock:
@@ -301,6 +317,11 @@ class MockSlack:
 
         with self._changed:
             fault = self._take_fault(method)
+            if fault is not None and fault.lose:
+                taken = self._dispatch(method, args)
+                self._calls.append(Call(method, args, 0, token, http_method))
+                self._changed.notify_all()
+                return 0, {}, taken
             if fault is not None and fault.error is None:
                 status = fault.status
                 extra = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
@@ -489,6 +510,40 @@ class MockSlack:
             "response_metadata": {"next_cursor": next_cursor},
         }
 
+    def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A thread: its parent, then the replies, oldest first; metadata only
+        with ``include_all_metadata``. The channel must be an id."""
+        channel_id = str(args.get("channel") or "")
+        if channel_id not in self._channels:
+            raise _ApiError("channel_not_found")
+        thread_ts = str(args.get("ts") or "")
+        if (channel_id, thread_ts) not in self._messages:
+            raise _ApiError("thread_not_found")
+        with_metadata = str(args.get("include_all_metadata") or "").lower() in ("1", "true")
+        found = [
+            self._messages[key]
+            for key in self._order
+            if key[0] == channel_id
+            and (key[1] == thread_ts or self._messages[key].get("thread_ts") == thread_ts)
+        ]
+        limit = int(args.get("limit") or 100)
+        cursor = str(args.get("cursor") or "")
+        try:
+            start = int(base64.b64decode(cursor).decode().removeprefix("offset:")) if cursor else 0
+        except ValueError:
+            raise _ApiError("invalid_cursor") from None
+        page = [
+            {k: v for k, v in m.items() if k != "metadata" or with_metadata}
+            for m in found[start : start + limit]
+        ]
+        more = start + limit < len(found)
+        next_cursor = base64.b64encode(f"offset:{start + limit}".encode()).decode() if more else ""
+        return {
+            "messages": json.loads(json.dumps(page)),
+            "has_more": more,
+            "response_metadata": {"next_cursor": next_cursor},
+        }
+
     def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
         members = self._known_channel(args)["members"]
         limit = int(args.get("limit") or 100)
@@ -531,6 +586,7 @@ _METHODS = {
     "conversations.history": MockSlack._conversations_history,
     "conversations.list": MockSlack._conversations_list,
     "conversations.members": MockSlack._conversations_members,
+    "conversations.replies": MockSlack._conversations_replies,
     "users.info": MockSlack._users_info,
     "reactions.add": MockSlack._reactions_add,
 }
@@ -579,7 +635,19 @@ def _handler_for(server: MockSlack) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             headers = {key.lower(): value for key, value in self.headers.items()}
-            status, extra, response = server._handle(self.command, self.path, headers, body)
+            with server._lock:
+                server._in_flight += 1
+                server.max_in_flight = max(server.max_in_flight, server._in_flight)
+            try:
+                if server.delay:
+                    time.sleep(server.delay)
+                status, extra, response = server._handle(self.command, self.path, headers, body)
+            finally:
+                with server._lock:
+                    server._in_flight -= 1
+            if status == 0:  # the answer is lost
+                self.close_connection = True
+                return
             payload = json.dumps(response).encode("utf-8")
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -3,6 +3,7 @@ limits and restarts delay deliveries but never lose or repeat them."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from handoff.server import slack_client
 from handoff.service import EscalationRequest, HandoffService
 from handoff.settings import HandoffSettings
 from handoff.store import EscalationStore, Job
-from handoff.worker import OutboxWorker, RasaClient
+from handoff.worker import CARD_EVENT, OutboxWorker, RasaClient
 from tests.handoff.mock_slack import MockSlack
 
 TECH = "C0TECHNICAL"
@@ -87,10 +88,11 @@ def open_escalations(store: EscalationStore, clock: Clock, count: int) -> list[s
 
 
 def top_level_posts(slack: MockSlack) -> list[str]:
+    """The escalation ids of the cards Slack holds, in posting order."""
     return [
-        c.args["metadata"]["event_payload"]["escalation_id"]
-        for c in slack.calls_to("chat.postMessage")
-        if "thread_ts" not in c.args and c.status == 200
+        m["metadata"]["event_payload"]["escalation_id"]
+        for m in slack.messages(TECH)
+        if "thread_ts" not in m and m.get("metadata", {}).get("event_type") == CARD_EVENT
     ]
 
 
@@ -113,7 +115,8 @@ async def test_a_slack_outage_delays_but_delivers_each_escalation_once(
     ] * 3
     slack.up()
     await deliver_all(worker, clock)
-    assert top_level_posts(slack) == ids
+    # Escalations go out concurrently: each card once, in any order.
+    assert sorted(top_level_posts(slack)) == sorted(ids)
     assert {(j.kind, j.status) for j in store.jobs()} == {
         ("slack.post_escalation", "done"),
         ("slack.post_transcript", "done"),
@@ -157,7 +160,8 @@ async def test_a_restarted_service_delivers_what_the_old_one_could_not(
     slack.reset()
     slack.add_channel(TECH, "#support-technical")
     await deliver_all(worker_for(fresh, slack, clock), clock)
-    assert top_level_posts(slack) == ids
+    # Escalations go out concurrently: each card once, in any order.
+    assert sorted(top_level_posts(slack)) == sorted(ids)
 
 
 async def test_thread_messages_wait_for_their_card_and_keep_order(
@@ -320,3 +324,188 @@ async def test_a_card_that_never_reached_slack_is_posted_on_the_retry(
         "conversations.history",  # not there: post it
         "chat.postMessage",
     ]
+
+
+# -- order, once, rate limits and concurrency under faults (issue 16) ------------------
+
+
+def thread_texts(slack: MockSlack, store: EscalationStore, escalation_id: str) -> list[str]:
+    """The customer's words in the card's thread, as agents see them, in order."""
+    card_ts = store.get(escalation_id).slack_ts or ""
+    found = []
+    for message in slack.replies(TECH, card_ts):
+        for block in message.get("blocks") or []:
+            text = (block.get("text") or {}).get("text") or ""
+            for word in ("first", "second", "third", "fourth"):
+                if word in text:
+                    found.append(word)
+    return found
+
+
+async def posted_card(store: EscalationStore, slack: MockSlack, clock: Clock) -> str:
+    [escalation_id] = open_escalations(store, clock, 1)
+    await deliver_all(worker_for(store, slack, clock), clock, passes=2)
+    assert store.get(escalation_id).slack_ts is not None
+    return escalation_id
+
+
+async def test_a_message_waiting_for_its_retry_is_not_overtaken(
+    store: EscalationStore, slack: MockSlack, clock: Clock
+) -> None:
+    escalation_id = await posted_card(store, slack, clock)
+    service = HandoffService(store, load_routing(), clock=clock)
+    worker = worker_for(store, slack, clock)
+    service.customer_message("conv0", "first", "m1")
+    slack.fail_next(429, retry_after=5, method="chat.postMessage")
+    await worker.run_once()
+    service.customer_message("conv0", "second", "m2")
+    for _ in range(4):  # the first waits 5 s for its retry; the second waits behind it
+        clock.advance(1)
+        await worker.run_once()
+        assert thread_texts(slack, store, escalation_id) == []
+    clock.advance(1)
+    await deliver_all(worker, clock, passes=2)
+    assert thread_texts(slack, store, escalation_id) == ["first", "second"]
+
+
+async def test_agent_replies_reach_the_customer_in_order_across_retries(
+    store: EscalationStore, slack: MockSlack, clock: Clock
+) -> None:
+    from handoff.service import Agent
+
+    escalation_id = await posted_card(store, slack, clock)
+    service = HandoffService(store, load_routing(), clock=clock)
+    alex = Agent("U0ALEX", "Alex")
+    service.claim(escalation_id, alex)
+    answers = iter([503] + [200] * 10)
+    pushed: list[str] = []
+
+    def rasa(request: httpx.Request) -> httpx.Response:
+        status = next(answers)
+        if status == 200:
+            entities = json.loads(request.read())["entities"]
+            pushed.append(entities.get("agent_text") or entities["kind"])
+        return httpx.Response(status, json={})
+
+    worker = worker_for(store, slack, clock, httpx.AsyncClient(transport=httpx.MockTransport(rasa)))
+    await worker.run_once()  # the claim notice: 503, retried in 1 s
+    service.reply(escalation_id, alex, "first", "1.1")
+    service.reply(escalation_id, alex, "second", "1.2")
+    await worker.run_once()  # nothing may overtake the notice
+    assert pushed == []
+    clock.advance(2)
+    await deliver_all(worker, clock, passes=2)
+    assert pushed == ["agent_joined", "first", "second"]
+
+
+async def test_posts_whose_answers_were_lost_are_not_posted_twice(
+    store: EscalationStore, slack: MockSlack, clock: Clock
+) -> None:
+    [escalation_id] = open_escalations(store, clock, 1)
+    service = HandoffService(store, load_routing(), clock=clock)
+    for n, word in enumerate(("first", "second", "third")):
+        service.customer_message("conv0", word, f"m{n}")
+    worker = worker_for(store, slack, clock)
+    # Slack takes the card, the transcript and two messages, but every answer is lost.
+    slack.lose_next(4, method="chat.postMessage")
+    await deliver_all(worker, clock)
+    stored = store.get(escalation_id)
+    transcript = [m["text"] for m in transcript_messages(stored.transcript, verified=False)]
+    assert top_level_posts(slack) == [escalation_id]
+    assert [m["text"] for m in slack.replies(TECH, stored.slack_ts or "")] == transcript + [
+        "New message from the customer"
+    ] * 3
+    assert thread_texts(slack, store, escalation_id) == ["first", "second", "third"]
+    assert {j.status for j in store.jobs(escalation_id)} == {"done"}
+
+
+class CrashAfterThreadPost(EscalationStore):
+    """Dies when it would record that a customer message went into the thread."""
+
+    def job_done(self, job: Job, now: datetime, escalation_changes: Any = None) -> None:
+        if job.kind == "slack.thread_message":
+            raise Crash(job.kind)
+        super().job_done(job, now, escalation_changes)
+
+
+async def test_a_thread_post_made_just_before_a_crash_is_not_posted_again(
+    database_url: str, slack: MockSlack, clock: Clock
+) -> None:
+    engine = create_engine(database_url)
+    upgrade(engine)
+    escalation_id = await posted_card(EscalationStore(engine), slack, clock)
+    HandoffService(EscalationStore(engine), load_routing(), clock=clock).customer_message(
+        "conv0", "first", "m1"
+    )
+    with pytest.raises(Crash):
+        await worker_for(CrashAfterThreadPost(engine), slack, clock).run_once()
+    assert thread_texts(slack, EscalationStore(engine), escalation_id) == ["first"]
+    restarted = EscalationStore(engine)
+    await deliver_all(worker_for(restarted, slack, clock), clock)
+    assert thread_texts(slack, restarted, escalation_id) == ["first"]
+    assert [j.status for j in restarted.jobs(escalation_id)][-1] == "done"
+    engine.dispose()
+
+
+async def test_a_refused_post_is_retried_without_searching_slack(
+    store: EscalationStore, slack: MockSlack, clock: Clock
+) -> None:
+    """A 429 proves Slack did not take the post: no history lookup per retry."""
+    [escalation_id] = open_escalations(store, clock, 1)
+    slack.fail_next(429, count=5, retry_after=1, method="chat.postMessage")
+    await deliver_all(worker_for(store, slack, clock), clock)
+    assert top_level_posts(slack) == [escalation_id]
+    assert [c.method for c in slack.calls if c.method.startswith("conversations.")] == []
+
+
+async def test_a_channel_name_is_looked_up_once(
+    store: EscalationStore, slack: MockSlack, clock: Clock
+) -> None:
+    """Uncertain failures (5xx) search for the card; the channel list is read once."""
+    open_escalations(store, clock, 3)
+    slack.fail_next(503, count=6, method="chat.postMessage")
+    worker = worker_for(store, slack, clock)
+    await deliver_all(worker, clock)
+    assert len(top_level_posts(slack)) == 3
+    assert len(slack.calls_to("conversations.list")) == 1
+    assert len(slack.calls_to("conversations.history")) >= 3
+
+
+async def test_retry_after_holds_back_the_method_for_every_escalation(
+    store: EscalationStore, slack: MockSlack, clock: Clock
+) -> None:
+    open_escalations(store, clock, 1)
+    slack.fail_next(429, retry_after=30, method="chat.postMessage")
+    worker = worker_for(store, slack, clock)
+    await worker.run_once()
+    service = HandoffService(store, load_routing(), clock=clock)
+    service.open(
+        EscalationRequest(
+            conversation_id="late",
+            reason="tier2_topic",
+            category="damaged_item",
+            transcript=[{"from": "customer", "text": "mine too", "ts": ""}],
+        )
+    )
+    for _ in range(29):
+        clock.advance(1)
+        await worker.run_once()
+    assert len(slack.calls_to("chat.postMessage")) == 1  # only the refused one
+    clock.advance(1)
+    await deliver_all(worker, clock)
+    assert len(top_level_posts(slack)) == 2
+
+
+async def test_different_escalations_are_delivered_concurrently_each_in_order(
+    store: EscalationStore, slack: MockSlack, clock: Clock
+) -> None:
+    ids = open_escalations(store, clock, 8)
+    slack.delay = 0.2  # a slow Slack
+    worker = worker_for(store, slack, clock)
+    await deliver_all(worker, clock, passes=3)
+    assert sorted(top_level_posts(slack)) == sorted(ids)
+    assert 2 <= slack.max_in_flight <= 8
+    for escalation_id in ids:  # each card's transcript is in its own thread
+        stored = store.get(escalation_id)
+        expected = [m["text"] for m in transcript_messages(stored.transcript, verified=False)]
+        assert [m["text"] for m in slack.replies(TECH, stored.slack_ts or "")] == expected
