@@ -8,6 +8,11 @@ Socket Mode when ``SLACK_APP_TOKEN`` is set. Endpoints: ``GET /health`` (the
 process answers), ``GET /ready`` (database reachable, schema current) and
 ``POST /conversations/{id}/presence`` (the widget channel reports a customer
 leaving or coming back; bearer token = ``FRONTLINE_RASA_TOKEN``).
+
+``/slack/events`` refuses before reading a body: a request without Slack's
+signature headers or with a stale timestamp (401), and one whose body is
+larger than ``SLACK_BODY_LIMIT`` (413, by its declared length or while
+reading). Only then does Bolt verify the signature over the body.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -24,6 +30,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Message
 
 from bot.runtime import SettingsError, configure_logging, exit_on_settings_error, load_settings
 from handoff.db import check_current, create_engine
@@ -35,6 +42,11 @@ from handoff.store import EscalationStore
 from handoff.worker import OutboxWorker, RasaClient
 
 logger = logging.getLogger(__name__)
+
+# Slack's own payloads are far smaller (a block_actions payload carries the
+# message, at most ~50 blocks); anything larger is not from Slack.
+SLACK_BODY_LIMIT = 1_000_000
+SLACK_MAX_AGE_SECONDS = 300  # Slack's own replay window
 
 
 async def health(request: Request) -> JSONResponse:
@@ -68,6 +80,26 @@ async def ready(request: Request) -> JSONResponse:
     except DatabaseUnavailable as error:
         return JSONResponse({"status": "unavailable", "database": error.reason}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
+
+
+async def bounded_slack_body(request: Request) -> bytes | Response:
+    """The body of a request that may be from Slack, or the refusal: checked
+    for Slack's headers, their age and the size before and while reading."""
+    stamp = request.headers.get("x-slack-request-timestamp", "")
+    if not request.headers.get("x-slack-signature") or not stamp.isdigit():
+        return JSONResponse({"error": "not signed by Slack"}, status_code=401)
+    if abs(time.time() - int(stamp)) > SLACK_MAX_AGE_SECONDS:
+        return JSONResponse({"error": "stale request"}, status_code=401)
+    declared = request.headers.get("content-length", "")
+    too_large = JSONResponse({"error": "request body too large"}, status_code=413)
+    if declared.isdigit() and int(declared) > SLACK_BODY_LIMIT:
+        return too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > SLACK_BODY_LIMIT:
+            return too_large
+    return bytes(body)
 
 
 def slack_client(settings: HandoffSettings) -> AsyncWebClient | None:
@@ -124,7 +156,14 @@ def create_app(settings: HandoffSettings) -> Starlette:
         handler = AsyncSlackRequestHandler(bolt)
 
         async def slack_events(request: Request) -> Response:
-            return await handler.handle(request)
+            body = await bounded_slack_body(request)
+            if isinstance(body, Response):
+                return body
+
+            async def replay() -> Message:
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            return await handler.handle(Request(request.scope, replay))
 
         routes.append(Route("/slack/events", slack_events, methods=["POST"]))
 
