@@ -28,6 +28,7 @@ help:
 	@echo "make setup  create the two environments and install the widget's packages"
 	@echo "make train  train the Rasa model if config, domain or data changed"
 	@echo "make lint   ruff and mypy"
+	@echo "make eval / bench / faults   measure quality, speed, delivery under faults"
 	@echo "make lock   re-pin constraints/app.txt from the app environment"
 
 setup: $(ENGINE)/.installed $(APP)/.installed $(EMBEDDING_MODEL)/.exported $(WIDGET)/dist/frontline-widget.js
@@ -108,12 +109,17 @@ format: setup
 # sets are read from ../shared/eval (FRONTLINE_PERF_SHARED_EVAL_DIR); absent ones
 # are skipped with a message. Each writes var/<eval|bench>/latest.json and
 # regenerates docs/benchmarks.md.
-.PHONY: eval bench
+.PHONY: eval bench faults
 eval: setup
 	$(PY) -m tests.perf.eval
 
 bench: setup
 	$(PY) -m tests.perf.bench
+
+# Delivery to Slack and the customer under an outage, a 429 storm, lost
+# answers and kill -9: expected vs delivered, duplicated, lost, out of order.
+faults: setup
+	$(PY) -m tests.perf.faults
 
 lock: $(APP)/.installed
 	( echo "# Exact set the application environment resolved to; regenerate with make lock."; \

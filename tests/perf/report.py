@@ -996,7 +996,29 @@ def render(settings: PerfSettings) -> str:
     if be is not None:
         lines += bench_part(be, images) + kb_part(be)
     lines += datasets_part(settings)
+    if DOC.exists():
+        lines += kept_sections(DOC.read_text(encoding="utf-8"))
     return "\n".join(lines).rstrip() + "\n"
+
+
+# Sections other commands write into docs/benchmarks.md (make faults, make fuzz):
+# a report run keeps them as they are.
+KEPT_SECTIONS = ("## Delivery under faults", "## Hostile widget input")
+
+
+def kept_sections(text: str, headings: Sequence[str] = KEPT_SECTIONS) -> list[str]:
+    """The sections of ``text`` under ``headings``, each up to the next ``## ``."""
+    lines = text.rstrip("\n").split("\n")
+    kept: list[str] = []
+    for heading in headings:
+        if heading not in lines:
+            continue
+        start = lines.index(heading)
+        end = next(
+            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
+        )
+        kept += ["", *lines[start:end]]
+    return kept
 
 
 def main(argv: list[str] | None = None) -> int:
