@@ -20,7 +20,9 @@ threads, pushes to the customer), what was expected, delivered, duplicated
 (a copy beyond the first) and lost (never delivered, or given up), by content:
 every card names its conversation, every message carries a unique token. It
 writes ``var/faults/latest.json``, updates the "Delivery under faults" section
-of docs/benchmarks.md and exits 1 if anything was duplicated or lost.
+of docs/benchmarks.md and exits 1 if anything was duplicated, lost or out of
+order. "Drained in" is the time from the end of the workload (and its faults)
+until no job is pending.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ from tests.perf.common import commit, machine, say
 OUT = ROOT / "var" / "faults"
 DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Delivery under faults"
+# The suite at 0135c88, before issue 16's fixes, measured on the same machine.
+BASELINE = ROOT / "docs" / "faults-baseline.json"
 CHANNELS = {
     f"C0{name.upper().replace('-', '')[:9]}": f"#support-{name}"
     for name in (
@@ -438,7 +442,7 @@ def run_scenario(name: str, escalations: int, run_dir: Path) -> dict[str, Any]:
 SCENARIOS = ("outage", "429 storm", "lost answers", "kill -9")
 
 
-def markdown(results: dict[str, Any]) -> list[str]:
+def markdown(results: dict[str, Any], before: dict[str, Any] | None = None) -> list[str]:
     lines = [
         SECTION,
         "",
@@ -454,28 +458,51 @@ def markdown(results: dict[str, Any]) -> list[str]:
         "out of order counts conversations whose thread or widget got messages in another order "
         "than they were written (customer messages and agent replies).",
         "",
-        "| Scenario | Kind | Expected | Delivered | Duplicated | Lost | Out of order |",
-        "|---|---|---|---|---|---|---|",
     ]
+    if before is not None:
+        lines += [
+            f"The *before* column is the same suite at commit `{before['commit']}` (before the "
+            f"fixes of issue 16), run {before['date']} on the same machine: duplicated / lost / "
+            "out of order.",
+            "",
+        ]
+    header = "| Scenario | Kind | Expected | Delivered | Duplicated | Lost | Out of order |"
+    lines += [header + (" Before |" if before else ""), "|---" * (8 if before else 7) + "|"]
     for name, result in results["scenarios"].items():
         for kind in KINDS:
             k = result["kinds"][kind]
-            lines.append(
+            row = (
                 f"| {name} | {kind} | {k['expected']} | {k['delivered']} | "
                 f"{k['duplicated']} | {k['lost']} | {k['out_of_order']} |"
             )
+            if before is not None:
+                b = before["scenarios"].get(name, {}).get("kinds", {}).get(kind)
+                row += (
+                    f" {b['duplicated']} / {b['lost']} / {b.get('out_of_order', 0)} |"
+                    if b
+                    else " - |"
+                )
+            lines.append(row)
     lines += [
         "",
-        "| Scenario | Slack calls | 429 by method | Drained in | Kills |",
-        "|---|---|---|---|---|",
+        "| Scenario | Slack calls | 429 answers by method | Drained in | Kills |"
+        + (" Before: calls; 429 answers |" if before else ""),
+        "|---" * (6 if before else 5) + "|",
     ]
     for name, result in results["scenarios"].items():
-        limited = ", ".join(f"{m} {n}" for m, n in result["rate_limited_by_method"].items()) or "-"
-        lines.append(
-            f"| {name} | {result['slack_calls']} | {limited} | "
+        row = (
+            f"| {name} | {result['slack_calls']} | {limited_by(result)} | "
             f"{result['seconds_to_drain']:.0f} s | {result['kills']} |"
         )
+        if before is not None and name in before["scenarios"]:
+            earlier = before["scenarios"][name]
+            row += f" {earlier['slack_calls']}; {limited_by(earlier)} |"
+        lines.append(row)
     return [*lines, ""]
+
+
+def limited_by(result: dict[str, Any]) -> str:
+    return ", ".join(f"{m} {n}" for m, n in result["rate_limited_by_method"].items()) or "-"
 
 
 def update_doc(section: list[str], doc: Path = DOC) -> None:
@@ -498,6 +525,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--escalations", type=int, default=10)
     parser.add_argument("--only", choices=SCENARIOS, action="append")
     parser.add_argument("--no-doc", action="store_true", help="do not update docs/benchmarks.md")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        default=BASELINE,
+        help="latest.json of an earlier run to show beside this one (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {
@@ -511,7 +544,9 @@ def main(argv: list[str] | None = None) -> int:
         results["scenarios"][name] = run_scenario(name, args.escalations, OUT / "runs")
     (OUT / "latest.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     if not args.no_doc:
-        update_doc(markdown(results))
+        known = args.before is not None and args.before.exists()
+        before = json.loads(args.before.read_text(encoding="utf-8")) if known else None
+        update_doc(markdown(results, before))
         say(f"updated {DOC}")
     bad = sum(
         k["duplicated"] + k["lost"] + k["out_of_order"]
