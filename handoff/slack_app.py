@@ -91,10 +91,7 @@ def register(app: AsyncApp, service: HandoffService, worker: OutboxWorker) -> No
         """An ephemeral note to one agent; best effort (Slack may be away)."""
         try:
             await client.chat_postEphemeral(
-                channel=channel,
-                user=user,
-                text=text,
-                **({"thread_ts": thread_ts} if thread_ts else {}),
+                channel=channel, user=user, text=text, thread_ts=thread_ts
             )
         except Exception as error:  # boundary: nothing more we can do than log
             logger.error("could not tell %s in %s: %s (%s)", user, channel, text, error)
@@ -235,10 +232,10 @@ def register(app: AsyncApp, service: HandoffService, worker: OutboxWorker) -> No
             return
         files = [str(f.get("name") or f.get("title") or "a file") for f in event.get("files") or []]
         if files and outcome != "closed":
-            said = "Your text was sent; " if outcome == "relayed" else ""
+            said = "Your text was sent; files" if outcome == "relayed" else "Files"
             await tell(
                 client, channel, user_id,
-                f"{said}files are not sent to the customer ({', '.join(files)}). "
+                f"{said} are not sent to the customer ({', '.join(files)}). "
                 "Share a help-center link or describe it in words.", thread_ts,
             )  # fmt: skip
         await asyncio.to_thread(service.store.first_time_seen, event_id, now_utc())

@@ -242,7 +242,10 @@ async def test_customer_to_slack_and_back_through_every_process(
         moved = await widget.next_message()
         assert moved["custom"]["type"] == "handoff_queued"
         tier3_card = await wait_for(lambda: cards(slack, PRODUCT))
-        transferred = store.for_conversation(session_id)
+        # The card is in Slack a moment before the database records it.
+        transferred = await wait_for(
+            lambda: (found := store.for_conversation(session_id))[-1].status != "queued" and found
+        )
         assert [(e.tier, e.status) for e in transferred] == [(2, "transferred"), (3, "posted")]
         assert transferred[1].parent_id == escalation.id
 

@@ -215,17 +215,18 @@ def test_file_and_broadcast_replies_relay_their_text_and_say_what_was_not(
     running: Service,
 ) -> None:
     files = [{"id": "F1", "name": "label.pdf"}, {"id": "F2", "name": "photo.png"}]
+    # One at a time: Bolt handles events concurrently.
     running.event(running.reply("Here is the return label", subtype="file_share", files=files))
+    wait_for(lambda: len(running.told()) == 1)
     running.event(running.reply("Also posting this for the team", subtype="thread_broadcast"))
+    wait_for(lambda: len(running.relayed()) == 2)
     running.event(running.reply("", subtype="file_share", files=[{"id": "F3", "name": "x.jpg"}]))
-    assert wait_for(lambda: running.relayed() if len(running.relayed()) == 2 else None) == [
-        "Here is the return label",
-        "Also posting this for the team",
-    ]
-    assert wait_for(lambda: running.told() if len(running.told()) == 2 else None) == [
+    wait_for(lambda: len(running.told()) == 2)
+    assert running.relayed() == ["Here is the return label", "Also posting this for the team"]
+    assert running.told() == [
         "Your text was sent; files are not sent to the customer (label.pdf, photo.png). "
         "Share a help-center link or describe it in words.",
-        "files are not sent to the customer (x.jpg). "
+        "Files are not sent to the customer (x.jpg). "
         "Share a help-center link or describe it in words.",
     ]
 
