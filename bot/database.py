@@ -34,12 +34,19 @@ class SchemaNotCurrent(Exception):
 def create_engine(url: str) -> sa.Engine:
     """An engine for ``url`` with timeouts. SQLite files get WAL and a busy
     timeout so several Frontline processes can share one file; a plain
-    ``postgresql://`` URL uses psycopg 3."""
+    ``postgresql://`` URL uses psycopg 3.
+
+    Errors never carry the statement's values (``hide_parameters``): they are
+    customer messages, transcripts and e-mail addresses, and errors get logged."""
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+        engine = sa.create_engine(
+            parsed,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+            hide_parameters=True,
+        )
 
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -52,7 +59,10 @@ def create_engine(url: str) -> sa.Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return sa.create_engine(
-        parsed, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        parsed,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        hide_parameters=True,
     )
 
 

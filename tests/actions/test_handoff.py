@@ -4,22 +4,26 @@ is recorded for the request's category, and the reason is consumed."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from rasa_sdk.events import SlotSet
 
 from actions import deps
 from actions.backends import Outcome
 from actions.handoff import (
+    TROUBLE,
     ActionForwardToAgent,
     ActionHandoff,
     customer_identity,
     is_comment,
     request_category,
 )
+from bot.runtime import JsonFormatter
 from handoff import HandoffService, load_routing
 
 # The Tier 1 fixtures: real demo backend, application database on SQLite and PostgreSQL.
@@ -199,3 +203,25 @@ def test_a_csat_comment_is_any_reply_but_a_short_no_or_thanks(
     text: str, intent: str, comment: bool
 ) -> None:
     assert is_comment(text, intent) is comment
+
+
+async def test_a_failed_relay_logs_no_customer_text(
+    env_db: Env,  # noqa: F811 (the imported fixture)
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Logs are an outlet too: the error of a failed database write is logged
+    with its traceback, but without the values it tried to write."""
+    await run_action(ActionHandoff(), tracker("I want a person", "human_handoff"))
+    with env_db.engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE outbox"))  # every relay now fails
+    said = "card 4111 1111 1111 1111, IBAN NL91ABNA0417164300, my code is 482913"
+    with caplog.at_level(logging.ERROR, logger="actions.handoff"):
+        _, messages = await run_action(
+            ActionForwardToAgent(), tracker(said, "inform", metadata={"message_id": "m1"})
+        )
+    assert [m["text"] for m in messages] == [TROUBLE]
+    [record] = [r for r in caplog.records if r.getMessage() == "relay to agent failed"]
+    logged = JsonFormatter("actions").format(record)
+    assert "INSERT INTO outbox" in logged  # the error itself is there
+    for value in ("4111", "NL91", "482913"):
+        assert value not in logged

@@ -430,6 +430,30 @@ def test_a_relayed_customer_message_looks_like_a_transcript_entry() -> None:
     }
 
 
+def test_bare_codes_ibans_and_spaced_cards_never_reach_the_slack_thread() -> None:
+    """Even for a verified customer (whose phone stays): the relayed message and
+    the transcript go through the same policy as every other outlet."""
+    relayed = relay_message(
+        {"from": "customer", "text": "482 913", "ts": 1795514400}, verified=True
+    )
+    assert relayed["blocks"][1] == {"type": "section", "text": plain("[one-time code removed]")}
+    [message] = transcript_messages(
+        [
+            {"from": "customer", "text": "it says 482913", "ts": 1795514400},
+            {"from": "customer", "text": "refund to nl91 abna 0417 1643 00", "ts": 1795514400},
+            {"from": "customer", "text": "card 4111 - 1111 - 1111 - 1111", "ts": 1795514400},
+            {"from": "customer", "text": "or call 06-12345678", "ts": 1795514400},
+        ],
+        verified=True,
+    )
+    assert [b["text"] for b in message["blocks"] if b["type"] == "section"] == [
+        plain("it says [one-time code removed]"),
+        plain("refund to [IBAN removed]"),
+        plain("card [card number removed]"),
+        plain("or call 06-12345678"),
+    ]
+
+
 # --- CSAT, SLA, transfer ----------------------------------------------------------------
 
 

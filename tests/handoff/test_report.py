@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -198,3 +199,53 @@ def test_a_new_installation_reports_zeros_and_names_what_is_missing(tmp_path) ->
         "Not found (counted as empty): Rasa's events table, escalations table, "
         "conversation_outcomes table"
     )
+
+
+def test_the_report_shows_no_customer_text(tmp_path: Path) -> None:
+    """The report is an outlet too: it counts, it never quotes. Customer text in
+    the transcript, summary, CSAT comment and Tier 1 detail stays out of the
+    text and the JSON (nothing to redact there; this keeps it so)."""
+    app = create_engine(f"sqlite:///{tmp_path / 'frontline.db'}")
+    handoff_db.upgrade(app)
+    actions_db.upgrade(app)
+    tracker = create_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+    rasa_metadata.create_all(tracker)
+    said = "card 4111 1111 1111 1111, IBAN NL91ABNA0417164300, code 482913, +31 6 12345678"
+    with app.begin() as connection:
+        connection.execute(
+            sa.insert(escalations),
+            [
+                escalation(
+                    "a",
+                    0,
+                    status="resolved",
+                    claimed_at=at(1),
+                    closed_at=at(2),
+                    summary=f'Customer wants help: "{said}"',
+                    transcript=[{"from": "customer", "text": said, "ts": ""}],
+                    csat_score=5,
+                    csat_comment=said,
+                    customer={"verified": False, "contact_email": "emma@example.com"},
+                )
+            ],
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO conversation_outcomes (id, conversation_id, category, outcome, "
+                "detail, created_at) VALUES (:id, 'a', 'order_status', 'escalated', :detail, "
+                ":created_at)"
+            ),
+            {"id": str(uuid.uuid4()), "detail": said, "created_at": at(1).replace(tzinfo=None)},
+        )
+    with tracker.begin() as connection:
+        connection.execute(
+            sa.insert(rasa_events),
+            [{**customer_turn("a", at(0)), "data": json.dumps({"event": "user", "text": said})}],
+        )
+    report = build_report(app, tracker, START, END)
+    shown = format_report(report) + json.dumps(report.as_json())
+    assert (report.escalations, report.csat.responses) == (1, 1)  # the rows were read
+    for value in ("4111", "NL91", "482913", "12345678", "emma@example.com", "Customer wants"):
+        assert value not in shown
+    app.dispose()
+    tracker.dispose()
