@@ -109,7 +109,8 @@ class RasaClient:
         if response.status_code >= 500:
             raise Retry(f"rasa answered {response.status_code}")
         if response.status_code >= 400:
-            raise GiveUp(f"rasa refused with {response.status_code}: {response.text[:300]}")
+            # Only the status: Rasa's answer may quote the conversation, and this is logged.
+            raise GiveUp(f"rasa refused with {response.status_code}")
 
 
 def backoff(attempts: int) -> float:

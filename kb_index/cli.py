@@ -9,7 +9,7 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -327,6 +327,12 @@ def eval_command(queries_path: Path) -> None:
     click.echo(json.dumps(metrics.as_dict(), indent=2))
 
 
+def _redacted(text: str) -> str:
+    from handoff.redact import redact  # the one policy for customers' words leaving the bot
+
+    return redact(text, verified=False)
+
+
 @main.command("gaps")
 @click.option("--days", default=30, show_default=True, help="Only questions of the last N days.")
 @click.option("--top", default=20, show_default=True, help="Groups to show.")
@@ -348,6 +354,8 @@ def gaps_command(days: int, top: int, as_json: bool) -> None:
         gaps = find_gaps(misses, embedder, settings.gap_similarity, rejected)[:top]
     except KBError as error:
         raise click.ClickException(str(error)) from None
+    # Customers' own words: shown through the agents' redaction policy.
+    gaps = [replace(gap, examples=tuple(_redacted(e) for e in gap.examples)) for gap in gaps]
     if as_json:
         rows = [
             {**asdict(gap), "last_asked": gap.last_asked.isoformat(timespec="seconds")}

@@ -249,6 +249,21 @@ def test_gaps_include_answers_the_customer_rated_no(env: dict[str, str], databas
     ]
 
 
+def test_gaps_show_customers_words_redacted(env: dict[str, str], database_url: str) -> None:
+    assert kb(env, "build", "-q").exit_code == 0
+    engine = create_engine(database_url)
+    FeedbackStore(engine).record_miss(
+        "c1", "my card 4111 1111 1111 1111 was refused, mail me at jo.doe@example.com", 0.2, None
+    )
+    engine.dispose()
+    result = kb(env, "gaps")
+    assert (result.exit_code, result.stdout) == (
+        0,
+        "1 question(s) in 1 conversation(s)\n"
+        '    "my card [card number removed] was refused, mail me at j***@example.com"\n',
+    )
+
+
 def test_calibrate_finds_a_threshold_that_separates_the_dev_set(
     env: dict[str, str], tmp_path: Path
 ) -> None:
