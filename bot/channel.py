@@ -1,9 +1,9 @@
 """Frontline's customer channel: Rasa's socket.io channel, made safe to push to.
 
 Runs inside the Rasa engine (Python 3.10, ``rasa`` importable); of Frontline it
-imports only ``bot.typed_secrets`` (standard library only). Rasa loads it from
-``bot/credentials.yml`` as ``bot.channel.FrontlineChannel`` and mounts it under
-``/webhooks/frontline/``.
+imports only ``bot.typed_secrets`` and ``bot.widget_input`` (standard library
+only). Rasa loads it from ``bot/credentials.yml`` as
+``bot.channel.FrontlineChannel`` and mounts it under ``/webhooks/frontline/``.
 
 Why not the stock ``socketio`` channel:
 
@@ -11,37 +11,85 @@ Why not the stock ``socketio`` channel:
   stock channel never awaits, so a browser never joins its session's room and
   anything pushed later (``trigger_intent?output_channel=latest``, the path
   agent replies take) reaches nobody.
-* Its session ids are whatever the client sends. Here a session id must be 32
-  hex characters; anything else gets a fresh one, so a client cannot pick an id
-  that collides with another channel's conversation.
-* Messages are capped (``max_message_chars``) and flagged ``truncated`` instead
-  of being fed whole to NLU; a client ``message_id`` makes resends idempotent.
+* Its session ids are whatever the client sends, and whoever sends one reads
+  and writes that conversation. Here the server chooses every session id and
+  a socket speaks only for the session it was confirmed (see "Sessions").
+* What a client sends is checked and capped before any work (see "Limits"),
+  and the text is cleaned (``bot.widget_input.clean_text``) before NLU sees it.
+* A client ``message_id`` makes resends idempotent, and only a processed
+  message counts: if processing raised, the id is forgotten so the resend is
+  processed, and the client is told (``error``) instead of hearing nothing.
 * A password the customer types is masked before Rasa sees the message (so it
   is in no tracker event, transcript or log), and the message's metadata says
   so (``password_masked``) for the bot to warn them: see ``bot.typed_secrets``.
 * The bot's message is emitted as one JSON object (``text``, ``buttons``,
   ``custom``...) so the widget renders exactly what the action produced.
 
+Sessions. A session id is 32 hex characters, always chosen by the server. When
+it confirms a new session it also gives that socket the session's resume
+token: HMAC-SHA256 of the id under the deployment's ``session_key``
+(``FRONTLINE_WIDGET_SESSION_KEY``; the launcher otherwise keeps a generated one
+in ``var/widget-session.key``), so nothing is stored, it survives restarts, and
+every replica with the same key accepts it. The browser keeps the token next to
+the id; only a ``session_request`` with both resumes the session, anything else
+(no token, a wrong one, an unknown or malformed id, a malformed payload) gets a
+fresh session. A socket is bound to the session it was last confirmed: it is in
+that session's room only, and ``user_uttered`` and ``history_request`` for any
+other session are rejected. So a session id alone (in a log, a transcript, a
+screenshot) neither reads the conversation nor speaks in it. Changing the key
+ends every resumable session; one session cannot be revoked alone. Without a
+key in the credentials a random one per process is used (logged as a warning):
+sessions then resume only until Rasa restarts.
+
 Wire protocol (same event names as Rasa's socketio channel and rasa-webchat):
 
-* client -> ``session_request`` ``{"session_id": str | null}``;
-  server -> ``session_confirm`` ``"<session id>"``.
+* client -> ``session_request`` ``{"session_id": str | null, "resume_token"?: str}``;
+  server -> ``session_confirm`` with two arguments: ``"<session id>"`` (what
+  the stock channel sends, so clients that read one argument keep working) and
+  ``{"resume_token": str, "resumed": bool}``. A payload that is not an object,
+  or no payload, gets a fresh session: ``session_request`` always gets a
+  ``session_confirm``.
 * client -> ``user_uttered`` ``{"session_id", "message", "message_id"?, "metadata"?}``;
-  the acknowledgement returns ``{"status": "accepted" | "duplicate" | "rejected", ...}``.
+  the acknowledgement, sent after every bot message the message caused, is
+  ``{"status": "accepted" | "duplicate", "message_id"}`` (``duplicate``: a resend
+  of a message already processed; a resend while the first is in progress waits
+  for its outcome), ``{"status": "rejected", "reason", "message_id"?}`` (refused
+  as it is; sending it again will not help) or ``{"status": "error", "reason",
+  "message_id"}`` (processing failed; the customer also got the trouble notice;
+  sending the same ``message_id`` again processes it).
+  Rejected: a payload that is not one object; a session this socket was not
+  confirmed (``send session_request first``); a ``message`` that is not a
+  string (``message must be text``) or is empty once cleaned (``message is
+  empty``); a malformed ``message_id`` or ``metadata`` (see "Limits").
 * server -> ``bot_uttered`` ``{"text"?, "buttons"?, "quick_replies"?, "image"?,
   "attachment"?, "elements"?, "custom"?}``.
 * client -> ``history_request`` ``{"session_id"}`` (after ``session_request``); the
   acknowledgement returns ``{"status": "ok", "messages": [...]}``: the session's last
   200 messages from Rasa's tracker, ``{"from": "user", "ts", "text", "message_id"?}``
   or ``{"from": "bot", "ts", "message": <as bot_uttered>}``, so a page shows what
-  arrived while no tab was open.
+  arrived while no tab was open; ``{"status": "rejected", "reason": "send
+  session_request first"}`` for a session this socket was not confirmed.
+* Any other event, and a packet whose JSON cannot be read, is acknowledged
+  ``{"status": "rejected", "reason": "unknown event" | "malformed packet"}``.
+
+Limits (credentials): a socket.io frame (a websocket message or a long-polling
+body) is at most ``max_frame_bytes`` (64 KiB: the widget's 4,000 characters
+escaped, with metadata, fit three times); a bigger frame closes the connection
+and a bigger body is answered 413, both before it is buffered. ``message`` is
+cut to ``max_message_chars`` (flagged ``truncated_from``); ``message_id`` is 1
+to 100 printable ASCII characters; ``metadata`` is a JSON object of at most
+``max_metadata_bytes`` (4 KiB) of plain JSON values, else the message is
+rejected. ``message_id``, ``truncated_from`` and ``password_masked`` in the
+metadata are set by the channel only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
+import secrets
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -50,22 +98,35 @@ from typing import Any
 import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint
-from sanic import Blueprint, response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
+from socketio.packet import EVENT, Packet
 
 from bot.typed_secrets import IDENTIFIER_SLOTS, MASKED_METADATA, Masked, mask_passwords
+from bot.widget_input import (
+    DEFAULT_MAX_METADATA_BYTES,
+    InputRefused,
+    check_message_id,
+    check_metadata,
+    clean_text,
+    resume_allowed,
+    resume_token,
+)
 
 logger = logging.getLogger(__name__)
 
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 DEFAULT_MAX_MESSAGE_CHARS = 4000
+# The largest socket.io frame (websocket message or long-polling body) read.
+DEFAULT_MAX_FRAME_BYTES = 64 * 1024
 # How many recent client message ids are remembered per process for dedupe.
 DEFAULT_DEDUPE_WINDOW = 10000
 MESSAGE_KEYS = ("text", "buttons", "quick_replies", "image", "attachment", "elements", "custom")
 # Sent when a customer's message got no answer at all (the action server is
-# down, an action crashed) and no human agent is handling the conversation.
+# down, an action crashed, processing raised) and, unless processing raised,
+# no human agent is handling the conversation.
 TROUBLE_MESSAGE = {
     "text": "Sorry, something went wrong on our side and I couldn't answer that. "
     "Please try again in a minute; what you wrote is kept.",
@@ -77,13 +138,16 @@ HISTORY_LIMIT = 200
 PRESENCE_TIMEOUT_SECONDS = 5
 # Intents the handoff service sends through Rasa's API: not the customer's words.
 EXTERNAL_INTENTS = frozenset({"agent_message", "handoff_update"})
-
-
-def normalise_session_id(candidate: Any) -> str:
-    """Returns ``candidate`` if it is a well-formed session id, else a new one."""
-    if isinstance(candidate, str) and SESSION_ID.match(candidate):
-        return candidate
-    return uuid.uuid4().hex
+# Metadata keys only this channel sets; a client's are dropped.
+CHANNEL_METADATA = ("message_id", "truncated_from", MASKED_METADATA)
+# What an event packet that cannot be read becomes (``TolerantPacket``).
+MALFORMED_EVENT = "frontline:malformed"
+# Reasons the client is told.
+SESSION_FIRST = "send session_request first"
+NOT_AN_OBJECT = "payload must be an object"
+NOT_TEXT = "message must be text"
+EMPTY = "message is empty"
+RETRY = "the message could not be processed; send it again"
 
 
 def bot_payload(message: dict[str, Any]) -> dict[str, Any]:
@@ -113,22 +177,118 @@ def history(events: list[dict[str, Any]], limit: int = HISTORY_LIMIT) -> list[di
     return shown[-limit:]
 
 
+def rejected(reason: str, message_id: str | None = None) -> dict[str, Any]:
+    answer = {"status": "rejected", "reason": reason}
+    if message_id is not None:
+        answer["message_id"] = message_id
+    return answer
+
+
 class RecentIds:
-    """A bounded set of recently seen ids (oldest forgotten first)."""
+    """Ids of recently processed messages (bounded, oldest forgotten first),
+    and of those being processed now.
+
+    An id counts as processed only once its processing returned: a message
+    whose processing raised is forgotten, so its resend is processed."""
 
     def __init__(self, capacity: int) -> None:
         self._capacity = capacity
-        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._done: OrderedDict[str, None] = OrderedDict()
+        self._running: dict[str, asyncio.Future[None]] = {}
 
-    def add(self, key: str) -> bool:
-        """Remembers ``key``; returns False if it was already known."""
-        if key in self._ids:
-            self._ids.move_to_end(key)
-            return False
-        self._ids[key] = None
-        if len(self._ids) > self._capacity:
-            self._ids.popitem(last=False)
-        return True
+    async def claim(self, key: str) -> bool:
+        """True if the caller is to process the message ``key`` (and then call
+        ``finish``); False if it was processed already. While another claim of
+        ``key`` is being processed, waits for its outcome."""
+        while True:
+            if key in self._done:
+                self._done.move_to_end(key)
+                return False
+            running = self._running.get(key)
+            if running is None:
+                self._running[key] = asyncio.get_running_loop().create_future()
+                return True
+            await asyncio.shield(running)
+
+    def finish(self, key: str, processed: bool) -> None:
+        """Ends a claim: ``key`` is remembered if it was ``processed``."""
+        running = self._running.pop(key)
+        if processed:
+            self._done[key] = None
+            if len(self._done) > self._capacity:
+                self._done.popitem(last=False)
+        running.set_result(None)
+
+
+class TolerantPacket(Packet):
+    """socket.io's packet, except that an event whose data cannot be read (not
+    JSON, nested too deep, not ``[name, ...args]``) becomes ``MALFORMED_EVENT``,
+    which the channel acknowledges, instead of an exception in the server that
+    leaves the client waiting for an answer."""
+
+    def decode(self, encoded_packet: Any) -> int:
+        try:
+            attachments = int(super().decode(encoded_packet) or 0)
+        except (ValueError, RecursionError):
+            if self.packet_type != EVENT:
+                raise
+            self.data = [MALFORMED_EVENT]
+            return 0
+        if self.packet_type == EVENT and not (
+            isinstance(self.data, list) and self.data and isinstance(self.data[0], str)
+        ):
+            self.data = [MALFORMED_EVENT]
+        return attachments
+
+
+class FrameCappedBlueprint(SocketBlueprint):
+    """Rasa's socket.io blueprint, with frames capped before they are buffered.
+
+    engine.io checks a frame's size (``max_http_buffer_size``) only once Sanic
+    has read all of it: a websocket message up to Sanic's
+    ``WEBSOCKET_MAX_SIZE`` (1 MB), a long-polling body up to
+    ``REQUEST_MAX_SIZE`` (100 MB). So the Rasa server's ``WEBSOCKET_MAX_SIZE``
+    is lowered to the cap (this channel is its only websocket), and a request
+    to the socket.io path gets the cap as its body limit as soon as it is
+    routed: Sanic answers 413 once more arrives, before the handler runs."""
+
+    def __init__(
+        self, sio: AsyncServer, socketio_path: str, max_frame_bytes: int, *args: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(sio, socketio_path, *args, **kwargs)
+        self.ctx.max_frame_bytes = max_frame_bytes
+
+    def register(self, app: Sanic, options: dict[str, Any]) -> None:
+        super().register(app, options)
+        cap = int(self.ctx.max_frame_bytes)
+        if cap < app.config.WEBSOCKET_MAX_SIZE:
+            logger.info("websocket messages capped at %d bytes (Sanic's WEBSOCKET_MAX_SIZE)", cap)
+            app.config.WEBSOCKET_MAX_SIZE = cap
+        path = str(self.ctx.socketio_path).rstrip("/")
+
+        async def cap_body(request: Request, **_: Any) -> None:
+            stream = request.stream
+            if stream is not None and request.path.rstrip("/") == path:
+                stream.request_max_size = min(stream.request_max_size, cap)
+
+        app.signal("http.routing.after")(cap_body)
+
+
+def answered(
+    handler: Callable[..., Awaitable[Any]],
+) -> Callable[..., Awaitable[Any]]:
+    """A socket.io handler that answers even if it raises: the exception is
+    logged and the client told ``error`` instead of waiting for nothing."""
+
+    @functools.wraps(handler)
+    async def guarded(*args: Any) -> Any:
+        try:
+            return await handler(*args)
+        except Exception:  # boundary: one client's event never goes unanswered
+            logger.exception("socket.io event %s failed", handler.__name__)
+            return {"status": "error", "reason": "internal error"}
+
+    return guarded
 
 
 class FrontlineOutput(OutputChannel):
@@ -172,6 +332,11 @@ class FrontlineChannel(InputChannel):
             socketio_path=credentials.get("socketio_path", "/socket.io"),
             cors_allowed_origins=origins,
             max_message_chars=int(credentials.get("max_message_chars", DEFAULT_MAX_MESSAGE_CHARS)),
+            max_frame_bytes=int(credentials.get("max_frame_bytes", DEFAULT_MAX_FRAME_BYTES)),
+            max_metadata_bytes=int(
+                credentials.get("max_metadata_bytes", DEFAULT_MAX_METADATA_BYTES)
+            ),
+            session_key=credentials.get("session_key") or None,
             handoff_url=credentials.get("handoff_url") or None,
             handoff_token=credentials.get("handoff_token") or None,
         )
@@ -183,6 +348,9 @@ class FrontlineChannel(InputChannel):
         socketio_path: str = "/socket.io",
         cors_allowed_origins: Any = "*",
         max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
+        max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+        max_metadata_bytes: int = DEFAULT_MAX_METADATA_BYTES,
+        session_key: str | None = None,
         handoff_url: str | None = None,
         handoff_token: str | None = None,
     ) -> None:
@@ -191,12 +359,23 @@ class FrontlineChannel(InputChannel):
         self.socketio_path = socketio_path
         self.cors_allowed_origins = cors_allowed_origins
         self.max_message_chars = max_message_chars
+        self.max_frame_bytes = max_frame_bytes
+        self.max_metadata_bytes = max_metadata_bytes
+        if session_key:
+            self.session_key = str(session_key).encode("utf-8")
+        else:
+            logger.warning(
+                "no session_key for the widget channel (FRONTLINE_WIDGET_SESSION_KEY): "
+                "using a random one, so sessions resume only until this process restarts "
+                "and only on this replica"
+            )
+            self.session_key = secrets.token_bytes(32)
         self.handoff_url = handoff_url.rstrip("/") if handoff_url else None
         self.handoff_token = handoff_token
         self._tasks: set[asyncio.Task[None]] = set()
         self.sio: AsyncServer | None = None
         self.agent: Any | None = None  # rasa's Agent, set once the server runs
-        self._seen = RecentIds(DEFAULT_DEDUPE_WINDOW)
+        self._processed = RecentIds(DEFAULT_DEDUPE_WINDOW)
 
     def get_output_channel(self) -> OutputChannel | None:
         if self.sio is None:
@@ -204,9 +383,16 @@ class FrontlineChannel(InputChannel):
         return FrontlineOutput(self.sio, self.bot_message_evt)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=self.cors_allowed_origins,
+            max_http_buffer_size=self.max_frame_bytes,
+            serializer=TolerantPacket,
+        )
         self.sio = sio
-        webhook = SocketBlueprint(sio, self.socketio_path, "frontline_webhook", __name__)
+        webhook = FrameCappedBlueprint(
+            sio, self.socketio_path, self.max_frame_bytes, "frontline_webhook", __name__
+        )
 
         @webhook.listener("after_server_start")
         async def remember_agent(app: Any, _loop: Any) -> None:
@@ -217,41 +403,29 @@ class FrontlineChannel(InputChannel):
             return response.json({"status": "ok", "channel": self.name()})
 
         @sio.on("connect")
-        async def connect(sid: str, environ: dict, auth: dict | None = None) -> bool:
+        async def connect(sid: str, environ: dict, auth: Any = None) -> bool:
             logger.debug("socket %s connected", sid)
             return True
 
         @sio.on("disconnect")
-        async def disconnect(sid: str) -> None:
+        async def disconnect(sid: str, reason: Any = None) -> None:
             logger.debug("socket %s disconnected", sid)
             for room in sio.rooms(sid):
-                if room == sid or not SESSION_ID.match(room):
-                    continue
-                others = [s for s, _ in sio.manager.get_participants("/", room) if s != sid]
-                if not others:
-                    self._report_presence(room, present=False)
+                if room != sid and SESSION_ID.match(room):
+                    self._leaving(sio, room, sid)
 
         @sio.on("session_request")
-        async def session_request(sid: str, data: dict | None = None) -> None:
-            requested = (data or {}).get("session_id")
-            session_id = normalise_session_id(requested)
-            returning = requested == session_id and not list(
-                sio.manager.get_participants("/", session_id)
-            )
-            await sio.enter_room(sid, session_id)
-            if returning:
-                self._report_presence(session_id, present=True)
-            await sio.emit("session_confirm", session_id, room=sid)
-            logger.info(
-                "session confirmed",
-                extra={"conversation_id": session_id, "resumed": requested == session_id},
-            )
+        @answered
+        async def session_request(sid: str, *args: Any) -> None:
+            await self._confirm_session(sio, sid, args[0] if len(args) == 1 else None)
 
         @sio.on("history_request")
-        async def history_request(sid: str, data: Any = None) -> dict[str, Any]:
+        @answered
+        async def history_request(sid: str, *args: Any) -> dict[str, Any]:
+            data = args[0] if len(args) == 1 else None
             session_id = data.get("session_id") if isinstance(data, dict) else None
-            if not isinstance(session_id, str) or session_id not in sio.rooms(sid):
-                return {"status": "rejected", "reason": "send session_request first"}
+            if not isinstance(session_id, str) or session_id != await self._session_of(sio, sid):
+                return rejected(SESSION_FIRST)
             if self.agent is None or self.agent.tracker_store is None:
                 return {"status": "ok", "messages": []}
             tracker = await self.agent.tracker_store.retrieve(session_id)
@@ -259,60 +433,119 @@ class FrontlineChannel(InputChannel):
             return {"status": "ok", "messages": history(events)}
 
         @sio.on(self.user_message_evt)
-        async def handle_message(sid: str, data: Any) -> dict[str, Any]:
-            return await self._handle_message(sio, sid, data, on_new_message)
+        @answered
+        async def handle_message(sid: str, *args: Any) -> dict[str, Any]:
+            if len(args) != 1 or not isinstance(args[0], dict):
+                return rejected(NOT_AN_OBJECT)
+            return await self._handle_message(sio, sid, args[0], on_new_message)
+
+        @sio.on("*")
+        async def other_event(event: Any, sid: str, *args: Any) -> dict[str, Any]:
+            malformed = event == MALFORMED_EVENT
+            logger.info("socket %s sent %s", sid, "a malformed packet" if malformed else event)
+            return rejected("malformed packet" if malformed else "unknown event")
 
         return webhook
+
+    async def _session_of(self, sio: AsyncServer, sid: str) -> str | None:
+        """The session this socket was last confirmed, if any."""
+        session = await sio.get_session(sid)
+        bound = session.get("session_id") if isinstance(session, dict) else None
+        return bound if isinstance(bound, str) else None
+
+    async def _confirm_session(self, sio: AsyncServer, sid: str, data: Any) -> None:
+        """Binds the socket to the session it proved it holds (id and resume
+        token), or to a fresh one, and confirms it with its resume token."""
+        data = data if isinstance(data, dict) else {}
+        requested = data.get("session_id")
+        resumed = (
+            isinstance(requested, str)
+            and SESSION_ID.match(requested) is not None
+            and resume_allowed(self.session_key, requested, data.get("resume_token"))
+        )
+        session_id = requested if resumed else uuid.uuid4().hex
+        previous = await self._session_of(sio, sid)
+        if previous is not None and previous != session_id:
+            await sio.leave_room(sid, previous)
+            self._leaving(sio, previous, sid)
+        returning = resumed and not list(sio.manager.get_participants("/", session_id))
+        await sio.enter_room(sid, session_id)
+        await sio.save_session(sid, {"session_id": session_id})
+        if returning:
+            self._report_presence(session_id, present=True)
+        token = resume_token(self.session_key, session_id)
+        await sio.emit(
+            "session_confirm", (session_id, {"resume_token": token, "resumed": resumed}), to=sid
+        )
+        logger.info(
+            "session confirmed",
+            extra={
+                "conversation_id": session_id,
+                "resumed": resumed,
+                "resume_refused": requested is not None and not resumed,
+            },
+        )
+
+    def _leaving(self, sio: AsyncServer, session_id: str, sid: str) -> None:
+        """Reports the customer absent if ``sid`` was the session's last socket."""
+        others = [s for s, _ in sio.manager.get_participants("/", session_id) if s != sid]
+        if not others:
+            self._report_presence(session_id, present=False)
 
     async def _handle_message(
         self,
         sio: AsyncServer,
         sid: str,
-        data: Any,
+        data: dict[str, Any],
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> dict[str, Any]:
-        if not isinstance(data, dict):
-            return {"status": "rejected", "reason": "payload must be an object"}
         session_id = data.get("session_id")
-        if not (isinstance(session_id, str) and SESSION_ID.match(session_id)):
-            return {"status": "rejected", "reason": "send session_request first"}
-        if session_id not in sio.rooms(sid):
-            # A client that reconnected without a new session_request still
-            # belongs to its session; join so pushed messages reach it.
-            await sio.enter_room(sid, session_id)
+        if not isinstance(session_id, str) or session_id != await self._session_of(sio, sid):
+            return rejected(SESSION_FIRST)
+        try:
+            message_id = check_message_id(data.get("message_id"))
+        except InputRefused as refused:
+            return rejected(refused.reason)
+        try:
+            metadata = check_metadata(data.get("metadata"), self.max_metadata_bytes)
+        except InputRefused as refused:
+            return rejected(refused.reason, message_id)
+        for name in CHANNEL_METADATA:
+            metadata.pop(name, None)
+        typed = data.get("message")
+        if not isinstance(typed, str):
+            return rejected(NOT_TEXT, message_id)
+        text = clean_text(typed)
+        if not text.strip():
+            return rejected(EMPTY, message_id)
 
-        text = data.get("message")
-        if not isinstance(text, str):
-            text = ""
-        metadata = data.get("metadata")
-        metadata = dict(metadata) if isinstance(metadata, dict) else {}
-
-        message_id = data.get("message_id")
-        if isinstance(message_id, str) and message_id:
-            if not self._seen.add(f"{session_id}:{message_id}"):
+        key = f"{session_id}:{message_id}" if message_id is not None else None
+        if key is not None:
+            if not await self._processed.claim(key):
                 logger.info(
                     "duplicate message ignored",
                     extra={"conversation_id": session_id, "message_id": message_id},
                 )
                 return {"status": "duplicate", "message_id": message_id}
             metadata["message_id"] = message_id
-
-        if len(text) > self.max_message_chars:
-            metadata["truncated_from"] = len(text)
-            text = text[: self.max_message_chars]
-
-        metadata.pop(MASKED_METADATA, None)  # only this channel sets it
-        masked = await self._mask_passwords(session_id, text)
-        if masked.masked:
-            text = masked.text
-            metadata[MASKED_METADATA] = True
-            logger.info("typed password masked", extra={"conversation_id": session_id})
-
         output = FrontlineOutput(sio, self.bot_message_evt)
-        message = UserMessage(
-            text, output, session_id, input_channel=self.name(), metadata=metadata
-        )
-        await on_new_message(message)
+        processed = False
+        try:
+            await self._process(session_id, text, metadata, output, on_new_message)
+            processed = True
+        except Exception:  # boundary: the customer hears of it and can send it again
+            logger.exception(
+                "customer message not processed; sent the trouble notice",
+                extra={"conversation_id": session_id, "message_id": message_id},
+            )
+            await output.send_response(session_id, dict(TROUBLE_MESSAGE))
+            answer: dict[str, Any] = {"status": "error", "reason": RETRY}
+            if message_id is not None:
+                answer["message_id"] = message_id
+            return answer
+        finally:
+            if key is not None:
+                self._processed.finish(key, processed)
         if output.sent == 0 and not await self._agent_is_handling(session_id):
             logger.error(
                 "no answer to a customer message; sent the trouble notice",
@@ -320,6 +553,28 @@ class FrontlineChannel(InputChannel):
             )
             await output.send_response(session_id, dict(TROUBLE_MESSAGE))
         return {"status": "accepted", "message_id": message_id}
+
+    async def _process(
+        self,
+        session_id: str,
+        text: str,
+        metadata: dict[str, Any],
+        output: FrontlineOutput,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> None:
+        """Cuts, masks and hands the (cleaned, non-empty) message to Rasa."""
+        if len(text) > self.max_message_chars:
+            metadata["truncated_from"] = len(text)
+            text = text[: self.max_message_chars]
+        masked = await self._mask_passwords(session_id, text)
+        if masked.masked:
+            text = masked.text
+            metadata[MASKED_METADATA] = True
+            logger.info("typed password masked", extra={"conversation_id": session_id})
+        message = UserMessage(
+            text, output, session_id, input_channel=self.name(), metadata=metadata
+        )
+        await on_new_message(message)
 
     async def _mask_passwords(self, session_id: str, text: str) -> Masked:
         """``text`` with any password masked. A single password-like word counts

@@ -51,6 +51,8 @@ TRAINING_INPUTS = (
 # and the tests run them in this order).
 MIGRATIONS = ("handoff.db", "actions.db", "kb_index.db")
 READY_POLL_SECONDS = 0.25
+# The generated key of the widget's resume tokens, in the var folder.
+WIDGET_SESSION_KEY_FILE = "widget-session.key"
 STOP_GRACE_SECONDS = 10.0
 
 
@@ -84,6 +86,11 @@ class StackSettings(BaseSettings):
         None, description="Token of Rasa's HTTP API; a random one per run if unset."
     )
     widget_origins: str = Field("*", description="Origins allowed to open the widget socket.")
+    widget_session_key: SecretStr | None = Field(
+        None,
+        description="Signs the widget's session resume tokens; the same on every replica. "
+        "Default: a random key generated once into var_dir/widget-session.key.",
+    )
     var_dir: Path = Field(Path("var"), description="Databases, logs and indexes.")
     # The same variables as the action server's backend settings: the launcher
     # passes them on, defaulting the files to this stack's var_dir.
@@ -102,7 +109,7 @@ class StackSettings(BaseSettings):
     engine_venv: Path = Field(Path(".venv/engine"), description="The Rasa 3.6 environment.")
     startup_timeout: float = Field(180.0, gt=0, description="Seconds a service may take to start.")
 
-    @field_validator("backend_smtp_url", mode="before")
+    @field_validator("backend_smtp_url", "widget_session_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -316,6 +323,26 @@ class Stack:
     def log(self, name: str) -> Path:
         return self.settings.resolved(self.settings.var_dir) / "log" / f"{name}.log"
 
+    def widget_session_key(self) -> str:
+        """The key of the widget's resume tokens (``bot/channel.py``): the
+        setting, else one generated at the first start and kept in the var
+        folder (owner-only), so sessions resume across restarts."""
+        if self.settings.widget_session_key is not None:
+            return self.settings.widget_session_key.get_secret_value()
+        path = self.settings.resolved(self.settings.var_dir) / WIDGET_SESSION_KEY_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(descriptor, "w", encoding="ascii") as file:
+                file.write(secrets.token_urlsafe(32))
+        key = path.read_text(encoding="ascii").strip()
+        if not key:
+            raise StackError(f"{path} is empty: delete it to generate a new widget session key")
+        return key
+
     def app_env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
@@ -359,6 +386,7 @@ class Stack:
             "FRONTLINE_WIDGET_ORIGINS": self.settings.widget_origins,
             "FRONTLINE_HANDOFF_URL": self.handoff_url,
             "FRONTLINE_RASA_TOKEN": self.token,
+            "FRONTLINE_WIDGET_SESSION_KEY": self.widget_session_key(),
             # One message at a time per process: OpenBLAS's second thread only
             # spins (measured: 2 ms of CPU per 0.1 ms product on 2 cores).
             "OPENBLAS_NUM_THREADS": "1",

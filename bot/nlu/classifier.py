@@ -8,6 +8,11 @@ engine's CPU per message. A message has a few dozen non-zero counts, so this
 class adds up the weight rows of those columns and the dense features' block
 instead: the same decision values, in microseconds.
 
+A message with no text to classify (empty once Rasa strips it) gets no
+intent at confidence 0 and an empty ranking, so FallbackClassifier turns it
+into ``nlu_fallback``: Rasa's featurizers add no features for an empty text,
+and Rasa's own classifier fails on the narrower feature matrix.
+
 Used in config.yml as ``bot.nlu.classifier.FastLogisticRegressionClassifier`` (Rasa
 looks components up by class name, so it must differ from Rasa's).
 """
@@ -25,6 +30,15 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.utils.tensorflow.constants import RANKING_LENGTH
 from scipy.special import softmax
+
+# What a message with nothing to classify is given.
+NO_INTENT: dict[str, Any] = {"name": None, "confidence": 0.0}
+
+
+def has_text(message: Message) -> bool:
+    """Whether ``message`` has text to classify (featurizers skip empty texts)."""
+    text = message.get(TEXT)
+    return isinstance(text, str) and bool(text.strip())
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -90,12 +104,20 @@ class FastLogisticRegressionClassifier(RasaLogisticRegressionClassifier):
         return total
 
     def process(self, messages: list[Message]) -> list[Message]:
-        if not messages or not self._multinomial():
-            return super().process(messages)
-        decisions = np.vstack([self.decision(message) for message in messages])
+        for message in messages:
+            if not has_text(message):
+                message.set("intent", dict(NO_INTENT), add_to_output=True)
+                message.set("intent_ranking", [], add_to_output=True)
+        readable = [message for message in messages if has_text(message)]
+        if not readable:
+            return messages
+        if not self._multinomial():
+            super().process(readable)
+            return messages
+        decisions = np.vstack([self.decision(message) for message in readable])
         probabilities = softmax(decisions, axis=1)
         intents = self.clf.classes_
-        for message, row in zip(messages, probabilities, strict=True):
+        for message, row in zip(readable, probabilities, strict=True):
             ranking: list[dict[str, Any]] = [
                 {"name": name, "confidence": value}
                 for name, value in zip(intents, row, strict=True)

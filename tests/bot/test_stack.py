@@ -72,6 +72,25 @@ def test_redis_url_becomes_rasa_lock_store_settings() -> None:
         redis_parts("memcached://cache:11211")
 
 
+def test_the_widget_session_key_is_generated_once_and_kept_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FRONTLINE_WIDGET_SESSION_KEY", raising=False)
+    first = Stack(StackSettings(_env_file=None, var_dir=tmp_path / "var"))
+    key = first.widget_session_key()
+    path = tmp_path / "var" / "widget-session.key"
+    assert (path.read_text(), path.stat().st_mode & 0o777, len(key)) == (key, 0o600, 43)
+    # the next start (and every launcher on this var folder) uses the same key
+    again = Stack(StackSettings(_env_file=None, var_dir=tmp_path / "var"))
+    assert again.widget_session_key() == key
+    assert again.rasa_service(tmp_path / "model.tar.gz").env["FRONTLINE_WIDGET_SESSION_KEY"] == key
+    # a key that is set wins, and nothing is written
+    monkeypatch.setenv("FRONTLINE_WIDGET_SESSION_KEY", "set for every replica")
+    elsewhere = Stack(StackSettings(_env_file=None, var_dir=tmp_path / "other"))
+    assert elsewhere.widget_session_key() == "set for every replica"
+    assert not (tmp_path / "other" / "widget-session.key").exists()
+
+
 def test_a_service_that_dies_while_starting_is_reported_with_its_log(tmp_path: Path) -> None:
     service = Service(
         "broken",

@@ -90,33 +90,53 @@ def stack(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sta
         running.stop()
 
 
+# ``WidgetClient.connect``'s default: the token the server gave for the session.
+REMEMBERED = object()
+
+
 class WidgetClient:
     """Talks to Frontline's channel the way the widget does (socket.io)."""
+
+    # The resume token the server gave with each session it confirmed, as the
+    # widget keeps it in the browser's storage (shared by every client here, as
+    # by the tabs of one browser).
+    tokens: dict[str, str] = {}
 
     def __init__(self, rasa_url: str) -> None:
         self.rasa_url = rasa_url
         self.sio = socketio.AsyncClient(reconnection=False)
         self.received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.session_id: str | None = None
-        self._confirmed: asyncio.Future[str] | None = None
+        self.resumed: bool | None = None
+        self._confirmed: asyncio.Future[tuple[str, dict[str, Any]]] | None = None
 
-    async def connect(self, session_id: str | None = None) -> str:
+    async def connect(self, session_id: str | None = None, resume_token: Any = REMEMBERED) -> str:
+        """Connects and asks for ``session_id`` with ``resume_token`` (by
+        default the one the server gave for it); returns the confirmed session."""
         loop = asyncio.get_running_loop()
         self._confirmed = loop.create_future()
 
         async def on_bot(message: dict[str, Any]) -> None:
             self.received.put_nowait(message)
 
-        async def on_confirm(confirmed: str) -> None:
+        async def on_confirm(confirmed: str, extra: dict[str, Any] | None = None) -> None:
             if self._confirmed is not None and not self._confirmed.done():
-                self._confirmed.set_result(confirmed)
+                self._confirmed.set_result((confirmed, extra or {}))
 
         self.sio.on("bot_uttered", on_bot)
         self.sio.on("session_confirm", on_confirm)
         await self.sio.connect(self.rasa_url, transports=["websocket"], wait_timeout=10)
-        await self.sio.emit("session_request", {"session_id": session_id})
-        self.session_id = await asyncio.wait_for(self._confirmed, 10)
-        return self.session_id
+        if resume_token is REMEMBERED:
+            resume_token = self.tokens.get(session_id or "")
+        request: dict[str, Any] = {"session_id": session_id}
+        if resume_token is not None:
+            request["resume_token"] = resume_token
+        await self.sio.emit("session_request", request)
+        confirmed, extra = await asyncio.wait_for(self._confirmed, 10)
+        self.session_id, self.resumed = confirmed, extra.get("resumed")
+        if isinstance(extra.get("resume_token"), str):
+            self.tokens[confirmed] = extra["resume_token"]
+        return confirmed
 
     async def send(self, payload: Any) -> Any:
         """Emits ``user_uttered`` and returns the server's acknowledgement, which

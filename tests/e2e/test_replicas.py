@@ -46,6 +46,8 @@ def replicas(
                         tmp_path_factory.mktemp(f"replica-{name}"),
                         database_url=url,
                         redis_url=REDIS_URL,
+                        # one key for every replica: a session resumes on either
+                        widget_session_key="replicas' widget session key",
                     ),
                     model,
                     migrate=name == "a",  # one migration for the shared database

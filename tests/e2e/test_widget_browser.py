@@ -963,6 +963,87 @@ async def test_the_servers_history_is_merged_keeping_titles_unsent_messages_and_
     ]
 
 
+# A socket that plays the channel's sessions: a new session comes with a resume
+# token, and only a session_request with that token resumes it (window.forget()
+# plays a server whose key changed). Every session_request is kept.
+RESUMING_SOCKET = """
+const server = {requests: [], tokens: {}, next: 0};
+window.server = server;
+window.socketFactory = () => {
+  const handlers = {};
+  const socket = {
+    connected: false,
+    io: { on() {} },
+    on(event, handler) { handlers[event] = handler; },
+    emit(event, data) {
+      if (event !== 'session_request') return;
+      server.requests.push(data);
+      const asked = data.session_id;
+      const resumed = asked !== null && server.tokens[asked] === data.resume_token;
+      let id = asked;
+      if (!resumed) {
+        server.next += 1;
+        id = String(server.next).repeat(32);
+        server.tokens[id] = 'token-' + server.next;
+      }
+      handlers.session_confirm(id, {resume_token: server.tokens[id], resumed});
+    },
+    timeout() {
+      return { emitWithAck(event, data) {
+        if (event === 'history_request') return Promise.resolve({status: 'ok', messages: []});
+        handlers.bot_uttered({text: 'Hi!'});
+        return Promise.resolve({status: 'accepted', message_id: data.message_id});
+      } };
+    },
+    connect() { socket.connected = true; handlers.connect(); },
+    disconnect() { socket.connected = false; handlers.disconnect(); },
+  };
+  window.drop = () => socket.disconnect();
+  window.back = () => socket.connect();
+  window.forget = () => { server.tokens = {}; };
+  setTimeout(() => socket.connect());
+  return socket;
+};
+"""
+
+
+async def reconnect(page: Page) -> None:
+    await page.evaluate("window.drop()")
+    await page.wait_for_selector(".fl-conn[data-state=connecting]")
+    await page.evaluate("window.back()")
+    await page.wait_for_selector(".fl-conn[data-state=online]")
+
+
+async def test_the_session_is_resumed_with_the_token_the_server_gave_it(
+    context: BrowserContext,
+) -> None:
+    page = await open_preview(context, RESUMING_SOCKET, serverUrl="http://chat.test")
+    await page.click(".fl-launcher")
+    await page.wait_for_selector(".fl-conn[data-state=online]")
+    await say(page, "hello")
+    assert await session_id(page) == "1" * 32
+
+    await reconnect(page)
+    assert await session_id(page) == "1" * 32
+    assert await log_items(page) == [
+        {"kind": "user", "text": "hello", "buttons": []},
+        {"kind": "text", "text": "Hi!", "buttons": []},
+    ]
+
+    # the server no longer knows the token (its key changed): a new conversation
+    await page.evaluate("window.forget()")
+    await reconnect(page)
+    assert await session_id(page) == "2" * 32
+    assert await log_items(page) == []
+    await reconnect(page)
+    assert await page.evaluate("server.requests") == [
+        {"session_id": None},
+        {"session_id": "1" * 32, "resume_token": "token-1"},
+        {"session_id": "1" * 32, "resume_token": "token-1"},
+        {"session_id": "2" * 32, "resume_token": "token-2"},
+    ]
+
+
 async def test_messages_arriving_while_closed_are_counted_on_the_launcher(
     context: BrowserContext,
 ) -> None:

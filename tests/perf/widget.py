@@ -67,7 +67,8 @@ class Widget:
         async def on_bot(message: dict[str, Any]) -> None:
             self.received.put_nowait(message)
 
-        async def on_confirm(value: str) -> None:
+        async def on_confirm(value: str, *_resume: Any) -> None:
+            # The second argument, the resume token, is not needed here.
             if not confirmed.done():
                 confirmed.set_result(value)
 

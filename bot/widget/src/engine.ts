@@ -5,6 +5,11 @@
 // the server acknowledges it (accepted or duplicate), and is sent again with
 // the same id after a reconnect; the server drops a repeated id.
 //
+// The server confirms a session with its resume token, which the store keeps
+// next to the session id: only a session_request with both resumes the
+// conversation (the server gives anyone else a new session), so a session id
+// seen elsewhere does not open it.
+//
 // After each session_confirm it asks for the session's history first (the
 // server's copy from Rasa's tracker, with what arrived while no tab was open)
 // and merges it into the store (history.ts); only then is it "online" and
@@ -97,10 +102,18 @@ export class Engine {
     socket.on("connect", () => {
       this.confirmed = null;
       this.store.setLive({ connection: "connecting" });
-      socket.emit("session_request", { session_id: this.store.session() });
+      const request: Record<string, string | null> = { session_id: this.store.session() };
+      const token = this.store.resumeToken();
+      if (token !== null) request.resume_token = token;
+      socket.emit("session_request", request);
     });
-    socket.on("session_confirm", (id: unknown) => {
-      if (typeof id === "string") this.confirm(id);
+    // "<session id>", {"resume_token", "resumed"} (a server without tokens
+    // sends only the id)
+    socket.on("session_confirm", (id: unknown, extra: unknown) => {
+      if (typeof id !== "string") return;
+      const token =
+        isRecord(extra) && typeof extra.resume_token === "string" ? extra.resume_token : null;
+      this.confirm(id, token);
     });
     socket.on("bot_uttered", (message: unknown) => {
       if (this.confirmed !== null) this.receive(message);
@@ -131,7 +144,7 @@ export class Engine {
     this.listeners.push([event, listener]);
   }
 
-  private confirm(id: string): void {
+  private confirm(id: string, token: string | null): void {
     const stored = this.store.session();
     if (stored !== id) {
       // A conversation the server did not resume: keep only what is unsent.
@@ -142,7 +155,9 @@ export class Engine {
             .filter((entry) => entry.from === "user" && entry.status === "pending"),
         );
       }
-      this.store.setSession(id);
+      this.store.setSession(id, token);
+    } else if (token !== null && token !== this.store.resumeToken()) {
+      this.store.setSession(id, token);
     }
     this.confirmed = id;
     this.ready = false;

@@ -1,5 +1,5 @@
 // The conversation as this browser keeps it, shared by every tab of the site:
-// the session id, the last MAX_ENTRIES messages (with the customer's unsent
+// the session id and its resume token, the last MAX_ENTRIES messages (with the customer's unsent
 // ones), the connection state, and commands for the tab that holds the
 // connection. localStorage, so a reload, another page or a second tab sees the
 // same conversation; a tab is told of other tabs' writes by "storage" events.
@@ -94,7 +94,15 @@ export class Store {
     return this.read(this.key("session"));
   }
 
-  setSession(id: string | null): void {
+  /** The secret the server gave with the session: only a session_request
+   * with it resumes the session (and its history) after a reconnect. */
+  resumeToken(): string | null {
+    return this.read(this.key("resume"));
+  }
+
+  setSession(id: string | null, resumeToken: string | null = null): void {
+    if (resumeToken === null) this.remove(this.key("resume"));
+    else this.write(this.key("resume"), resumeToken);
     if (id === null) this.remove(this.key("session"));
     else this.write(this.key("session"), id);
     this.emit("session", false);

@@ -51,3 +51,25 @@ def test_the_same_confidences_as_rasas_classifier(tmp_path: Path) -> None:
         assert len(ours) == 3
         for (_, confidence), (_, reference) in zip(ours, theirs, strict=True):
             assert abs(float(confidence) - float(reference)) <= 2e-6  # type: ignore[arg-type]
+
+
+def test_an_empty_or_blank_text_predicts_no_intent_so_the_fallback_answers(
+    tmp_path: Path,
+) -> None:
+    """Rasa's featurizers add no features for an empty text (Rasa strips a
+    message's text, so whitespace is empty too); the classifier must not crash
+    on it. With a FallbackClassifier after it, such a message is nlu_fallback."""
+    folder = tmp_path / "blank"
+    folder.mkdir()
+    pipeline = config("bot.nlu.classifier.FastLogisticRegressionClassifier")
+    pipeline += "  - name: FallbackClassifier\n    threshold: 0.3\n"
+    result = train_and_parse(folder, pipeline, ("", "   \n\t", "hello!!"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [json.loads(line) for line in (folder / "out.jsonl").read_text().splitlines()]
+    assert [
+        (row["text"], row["intent"], row["confidence"], row["ranking"]) for row in rows[:2]
+    ] == [
+        ("", "nlu_fallback", 0.3, [["nlu_fallback", 0.3]]),
+        ("   \n\t", "nlu_fallback", 0.3, [["nlu_fallback", 0.3]]),
+    ]
+    assert (rows[2]["text"], rows[2]["intent"]) == ("hello!!", "greet")
