@@ -28,7 +28,7 @@ help:
 	@echo "make setup  create the two environments and install the widget's packages"
 	@echo "make train  train the Rasa model if config, domain or data changed"
 	@echo "make lint   ruff and mypy"
-	@echo "make eval / bench / faults   measure quality, speed, delivery under faults"
+	@echo "make eval / bench / faults / fuzz   measure quality, speed, delivery under faults, hostile input"
 	@echo "make lock   re-pin constraints/app.txt from the app environment"
 
 setup: $(ENGINE)/.installed $(APP)/.installed $(EMBEDDING_MODEL)/.exported $(WIDGET)/dist/frontline-widget.js
@@ -109,7 +109,7 @@ format: setup
 # sets are read from ../shared/eval (FRONTLINE_PERF_SHARED_EVAL_DIR); absent ones
 # are skipped with a message. Each writes var/<eval|bench>/latest.json and
 # regenerates docs/benchmarks.md.
-.PHONY: eval bench faults
+.PHONY: eval bench faults fuzz
 eval: setup
 	$(PY) -m tests.perf.eval
 
@@ -120,6 +120,11 @@ bench: setup
 # answers and kill -9: expected vs delivered, duplicated, lost, out of order.
 faults: setup
 	$(PY) -m tests.perf.faults
+
+# 10,000 hostile and malformed widget events against the real stack: every one
+# answered, rejected with a reason or a duplicate; no silent loss, no crash.
+fuzz: setup
+	$(PY) -m tests.perf.fuzz_widget
 
 lock: $(APP)/.installed
 	( echo "# Exact set the application environment resolved to; regenerate with make lock."; \

@@ -239,3 +239,20 @@ def run_logged(argv: Sequence[str], log: Path, env: Mapping[str, str] | None = N
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
         raise HarnessError(f"{argv[0]} exited with {result.returncode}; {log}:\n{tail}")
     return seconds
+
+
+def update_doc_section(heading: str, section: Sequence[str], doc: Path | None = None) -> None:
+    """Replaces (or appends) the section under ``heading`` (up to the next
+    ``## ``) of docs/benchmarks.md with ``section``, which starts with it."""
+    doc = doc or ROOT / "docs" / "benchmarks.md"
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
+    lines = text.rstrip("\n").split("\n")
+    if heading in lines:
+        start = lines.index(heading)
+        end = next(
+            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
+        )
+        lines[start:end] = list(section)
+    else:
+        lines += ["", *section]
+    doc.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")

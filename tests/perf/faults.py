@@ -53,7 +53,7 @@ from handoff.routing import load_routing
 from handoff.service import Agent, EscalationRequest, HandoffService
 from handoff.store import EscalationStore
 from tests.handoff.mock_slack import MockSlack
-from tests.perf.common import commit, machine, say
+from tests.perf.common import commit, machine, say, update_doc_section
 
 OUT = ROOT / "var" / "faults"
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -505,21 +505,6 @@ def limited_by(result: dict[str, Any]) -> str:
     return ", ".join(f"{m} {n}" for m, n in result["rate_limited_by_method"].items()) or "-"
 
 
-def update_doc(section: list[str], doc: Path = DOC) -> None:
-    """Replaces (or appends) this section of docs/benchmarks.md."""
-    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
-    lines = text.rstrip("\n").split("\n")
-    if SECTION in lines:
-        start = lines.index(SECTION)
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        lines[start:end] = section
-    else:
-        lines += ["", *section]
-    doc.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--escalations", type=int, default=10)
@@ -546,7 +531,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_doc:
         known = args.before is not None and args.before.exists()
         before = json.loads(args.before.read_text(encoding="utf-8")) if known else None
-        update_doc(markdown(results, before))
+        update_doc_section(SECTION, markdown(results, before))
         say(f"updated {DOC}")
     bad = sum(
         k["duplicated"] + k["lost"] + k["out_of_order"]
