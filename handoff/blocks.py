@@ -5,7 +5,7 @@ Every builder returns a ``SlackMessage`` (``text`` for notifications plus
 ``chat_update(channel=..., ts=..., **message)``.
 
 Callers pass *raw* text. The builders are the one boundary where conversation
-text becomes Slack text, so they redact it (``handoff.redact``: secrets always;
+text becomes Slack text, so they redact it (``core.redact``: secrets always;
 e-mails and phone numbers unless the customer is verified) and escape it
 (``handoff.slack_text``). Customer-derived text only goes into ``plain_text``
 objects, which Slack never formats or parses for mentions and links; mrkdwn
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal, TypedDict
 
-from handoff.redact import redact
+from core.redact import redact
 from handoff.slack_text import escape, escape_mrkdwn, mrkdwn, plain_text
 
 __all__ = [

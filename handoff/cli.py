@@ -26,8 +26,8 @@ from typing import IO, Any
 import click
 import sqlalchemy as sa
 
-from bot.database import create_engine, shown
-from bot.runtime import SettingsError, load_settings
+from core.database import create_engine, shown
+from core.runtime import SettingsError, load_settings
 from handoff.db import upgrade
 from handoff.errors import HandoffError, NotOpen
 from handoff.report import build_report, format_report
@@ -326,15 +326,10 @@ def transfer(escalation_id: str, tier: int, agent_name: str) -> None:
 def report(days: int, until: datetime | None, as_json: bool) -> None:
     """The support lead's numbers: containment, escalations per tier, time to
     claim and resolve, CSAT, Tier 1 outcomes."""
-    from bot.stack import StackSettings  # the launcher's defaults for both databases
-
-    try:
-        stack = load_settings(StackSettings)
-    except SettingsError as error:
-        raise click.ClickException(str(error)) from None
+    settings = _settings()
     end = until.replace(tzinfo=UTC) if until else datetime.now(UTC)
-    app = create_engine(stack.app_database_url)
-    tracker = create_engine(stack.rasa_tracker_store_url)
+    app = create_engine(settings.database_url)
+    tracker = create_engine(settings.rasa_tracker_store_url)
     try:
         result = build_report(app, tracker, end - timedelta(days=days), end)
     except sa.exc.SQLAlchemyError as error:

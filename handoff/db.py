@@ -6,8 +6,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot import database
-from bot.database import create_engine
+from core import database
+from core.database import create_engine
 from handoff.errors import DatabaseUnavailable
 
 __all__ = ["VERSION_TABLE", "check_current", "create_engine", "downgrade", "upgrade"]

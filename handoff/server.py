@@ -32,7 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Message
 
-from bot.runtime import SettingsError, configure_logging, exit_on_settings_error, load_settings
+from core.runtime import SettingsError, configure_logging, exit_on_settings_error, load_settings
 from handoff.db import check_current, create_engine
 from handoff.errors import DatabaseUnavailable
 from handoff.routing import load_routing

@@ -8,6 +8,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///var/frontline.db"
+DEFAULT_TRACKER_STORE_URL = "sqlite:///var/rasa-tracker.db"
 DEFAULT_ROUTING = Path(__file__).parent / "routing.yml"
 
 
@@ -59,6 +60,21 @@ class HandoffSettings(BaseSettings):
         "https://slack.com/api/",
         description="Base URL of Slack's Web API (tests point it at a local imitation).",
     )
+    tracker_store_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("FRONTLINE_TRACKER_STORE_URL"),
+        description="Rasa's conversation store, read by `handoff report`; default DATABASE_URL "
+        "if set, else sqlite:///var/rasa-tracker.db (the launcher's defaults).",
+    )
     worker_interval: float = Field(
         0.2, gt=0, le=60, description="Seconds between outbox passes when idle."
     )
+
+    @property
+    def rasa_tracker_store_url(self) -> str:
+        """Where Rasa keeps conversations, by the launcher's rule."""
+        if self.tracker_store_url:
+            return self.tracker_store_url
+        if "database_url" in self.model_fields_set:
+            return self.database_url
+        return DEFAULT_TRACKER_STORE_URL

@@ -1,7 +1,7 @@
 """What an agent working from a terminal sees of an escalation (pure functions).
 
 The terminal is an outlet like Slack, so it shows conversation text only after
-``handoff.redact`` with the same policy as the Slack card and thread: card
+``core.redact`` with the same policy as the Slack card and thread: card
 numbers, IBANs, one-time codes, passwords and secrets are always removed; the
 customer's e-mail addresses and phone numbers are masked unless the escalation's
 ``customer.verified`` says the bot checked who they are. The address a customer
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from handoff.redact import redact
+from core.redact import redact
 from handoff.service import THREAD_MESSAGE, TO_CUSTOMER
 from handoff.store import Escalation, Job
 

@@ -17,7 +17,7 @@ from typing import Any
 import click
 import sqlalchemy as sa
 
-from bot.runtime import SettingsError, configure_logging, load_settings
+from core.runtime import SettingsError, configure_logging, load_settings
 from kb_index import calibrate as calibration
 from kb_index.builder import BuildReport, build
 from kb_index.catalog import Catalog
@@ -328,7 +328,7 @@ def eval_command(queries_path: Path) -> None:
 
 
 def _redacted(text: str) -> str:
-    from handoff.redact import redact  # the one policy for customers' words leaving the bot
+    from core.redact import redact  # the one policy for customers' words leaving the bot
 
     return redact(text, verified=False)
 

@@ -4,7 +4,7 @@ progress callback for the CLI and a small cache of query embeddings.
 One query at a time (the action server's case) goes through onnxruntime
 instead when the model is the packaged all-MiniLM-L6-v2 and ``make setup``
 has exported it (``<venv>/share/frontline/all-MiniLM-L6-v2/model.onnx``, by
-``bot.nlu.export``): the same vectors within 1e-5, in a third of the time of
+``launcher.model_export``): the same vectors within 1e-5, in a third of the time of
 torch for a short question. Passages are always embedded by
 sentence-transformers."""
 
@@ -56,7 +56,7 @@ class Embedder:
         self.model_name = model
         # The ONNX export of the packaged model, for single queries.
         self.exported = exported if model == PACKAGED_MODEL else None
-        self._query_encoder: Any = None  # a bot.nlu.minilm.MiniLMEncoder once loaded
+        self._query_encoder: Any = None  # a core.minilm.MiniLMEncoder once loaded
         self._query_checked = False
         self.cache_size = cache_size
         self.batch_size = batch_size
@@ -144,7 +144,7 @@ class Embedder:
         if not (folder / "model.onnx").is_file():
             logger.info("no ONNX export of the model; queries use sentence-transformers")
             return None
-        from bot.nlu.minilm import EncoderError, MiniLMEncoder
+        from core.minilm import EncoderError, MiniLMEncoder
 
         try:
             return MiniLMEncoder.load(folder, threads=self.threads or 1, runtime="onnxruntime")

@@ -6,11 +6,11 @@ import re
 
 from actions.backends import BackendSettings
 from actions.settings import ActionSettings
-from bot.runtime import env_name
-from bot.site import SiteSettings
-from bot.stack import ROOT, StackSettings
+from core.runtime import env_name
 from handoff.settings import HandoffSettings
 from kb_index.settings import KBSettings
+from launcher.site import SiteSettings
+from launcher.stack import ROOT, StackSettings
 
 SETTINGS = (
     StackSettings,

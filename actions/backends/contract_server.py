@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from actions.backends.factory import create_demo_backend, create_email
     from actions.backends.settings import BackendSettings
-    from bot.runtime import SettingsError, configure_logging, exit_on_settings_error, load_settings
+    from core.runtime import SettingsError, configure_logging, exit_on_settings_error, load_settings
 
     parser = argparse.ArgumentParser(prog="python -m actions.backends.contract_server")
     parser.add_argument("--host", default="127.0.0.1")

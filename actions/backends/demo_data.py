@@ -35,7 +35,7 @@ from actions.backends.models import (
     SubscriptionStatus,
     normalize_email,
 )
-from bot.sqlite_wal import enable_wal
+from core.sqlite_wal import enable_wal
 
 SCHEMA_VERSION = "1"
 BUSY_TIMEOUT_SECONDS = 15

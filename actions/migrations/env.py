@@ -1,5 +1,5 @@
 """Alembic environment of the actions tables (run through ``actions.db``)."""
 
-from bot.database import run_migrations_in_env
+from core.database import run_migrations_in_env
 
 run_migrations_in_env()

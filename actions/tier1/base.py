@@ -19,7 +19,7 @@ from actions.backends import BackendUnavailable, Outcome
 from actions.tier1.messages import Message
 from actions.tier1.parsing import yes_or_no
 from actions.tier1.turn import Turn, identity, turn_of
-from bot.typed_secrets import IDENTIFIER_SLOTS
+from core.typed_secrets import IDENTIFIER_SLOTS
 
 if TYPE_CHECKING:
     from actions.deps import Deps

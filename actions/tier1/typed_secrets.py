@@ -1,17 +1,17 @@
 """Passwords customers type into the chat: the warning, and whether a turn held one.
 
-The bot never asks for a password. The channel (``bot.channel``) masks one
+The bot never asks for a password. The channel (``bot.engine.channel``) masks one
 before Rasa sees the message and flags the message's metadata
-(``bot.typed_secrets.MASKED_METADATA``); the flows then warn the customer, and
+(``core.typed_secrets.MASKED_METADATA``); the flows then warn the customer, and
 the text they read holds only the mask. The detector itself lives in
-``bot.typed_secrets`` (the Rasa engine runs it too); here it is applied again to
+``core.typed_secrets`` (the Rasa engine runs it too); here it is applied again to
 messages that did not come through the channel (Rasa's REST API, tests).
 """
 
 from __future__ import annotations
 
 from actions.tier1.turn import Turn
-from bot.typed_secrets import MASKED_METADATA, looks_like_password
+from core.typed_secrets import MASKED_METADATA, looks_like_password
 
 __all__ = ["WARNING", "looks_like_password", "typed_password"]
 

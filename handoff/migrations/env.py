@@ -1,5 +1,5 @@
 """Alembic environment of the handoff tables (run through ``handoff.db``)."""
 
-from bot.database import run_migrations_in_env
+from core.database import run_migrations_in_env
 
 run_migrations_in_env()

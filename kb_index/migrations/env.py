@@ -1,5 +1,5 @@
 """Alembic environment of the kb tables (run through ``kb_index.db``)."""
 
-from bot.database import run_migrations_in_env
+from core.database import run_migrations_in_env
 
 run_migrations_in_env()

@@ -23,7 +23,7 @@ from actions.handoff import (
     is_comment,
     request_category,
 )
-from bot.runtime import JsonFormatter
+from core.runtime import JsonFormatter
 from handoff import HandoffService, load_routing
 
 # The Tier 1 fixtures: real demo backend, application database on SQLite and PostgreSQL.

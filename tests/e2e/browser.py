@@ -22,7 +22,7 @@ from playwright.async_api import (
     async_playwright,
 )
 
-from bot.site import BUNDLE_DIR, BUNDLE_NAME
+from launcher.site import BUNDLE_DIR, BUNDLE_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

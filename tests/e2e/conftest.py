@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import socketio
 
-from bot.stack import Stack, StackSettings, train
+from launcher.stack import Stack, StackSettings, train
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from bot.stack import Stack
+from launcher.stack import Stack
 from tests.e2e.conftest import WidgetClient, stack_settings
 
 pytestmark = pytest.mark.e2e

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from bot.database import create_engine
-from bot.stack import Stack
+from core.database import create_engine
 from handoff.settings import DEFAULT_ROUTING
 from handoff.store import EscalationStore
+from launcher.stack import Stack
 from tests.e2e.conftest import WidgetClient, stack_settings
 from tests.e2e.test_handoff_slack import SECRET, cards, prepare, texts, wait_for
 from tests.handoff.mock_slack import MockSlack

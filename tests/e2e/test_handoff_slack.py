@@ -18,9 +18,9 @@ import httpx
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.database import create_engine
-from bot.stack import Stack
+from core.database import create_engine
 from handoff.store import EscalationStore
+from launcher.stack import Stack
 from tests.e2e.conftest import WidgetClient, slack_env, stack_settings, started_stack
 from tests.handoff.mock_slack import MockSlack
 

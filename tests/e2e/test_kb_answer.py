@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from bot.stack import Stack
+from launcher.stack import Stack
 from tests.e2e.conftest import WidgetClient
 
 pytestmark = pytest.mark.e2e

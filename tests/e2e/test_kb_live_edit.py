@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.stack import ROOT, Stack
+from launcher.stack import ROOT, Stack
 from tests.e2e.conftest import WidgetClient
 
 pytestmark = pytest.mark.e2e

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.stack import ROOT
+from launcher.stack import ROOT
 from tests.e2e.conftest import WidgetClient
 
 pytestmark = pytest.mark.e2e
@@ -62,7 +62,7 @@ async def test_make_run_serves_the_widget_and_stops_cleanly_on_ctrl_c(tmp_path: 
     for name in ("DATABASE_URL", "FRONTLINE_DATABASE_URL", "REDIS_URL", "FRONTLINE_REDIS_URL"):
         env.pop(name, None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.stack", "run"],
+        [sys.executable, "-m", "launcher.stack", "run"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:

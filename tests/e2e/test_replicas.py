@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.stack import Stack
+from launcher.stack import Stack
 from tests.conftest import postgres_database
 from tests.e2e.conftest import WidgetClient, stack_settings, started_stack
 

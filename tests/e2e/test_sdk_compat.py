@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.stack import ROOT, Service, Stack, StackError, engine_env, fingerprint, free_port
+from launcher.stack import ROOT, Service, Stack, StackError, engine_env, fingerprint, free_port
 from tests.e2e.conftest import stack_settings
 
 pytestmark = pytest.mark.e2e

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.stack import Stack
+from launcher.stack import Stack
 from tests.e2e.conftest import WidgetClient, stack_settings
 from tests.e2e.test_conversation import GREETING, tracker, user_texts
 

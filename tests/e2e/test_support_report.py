@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from bot.database import create_engine
-from bot.stack import ROOT, Stack
+from core.database import create_engine
 from handoff.store import EscalationStore
+from launcher.stack import ROOT, Stack
 from tests.e2e.conftest import WidgetClient, stack_settings, started_stack
 
 pytestmark = pytest.mark.e2e

@@ -16,9 +16,9 @@ import pytest
 
 from actions.backends import AccountStatus, DemoBackend, OutboxEmail, Outcome, OutcomeStore
 from actions.backends.settings import ROOT as PROJECT
-from bot.database import create_engine
-from bot.stack import ROOT, Stack, engine_env, rasa_executable
+from core.database import create_engine
 from handoff.store import EscalationStore
+from launcher.stack import ROOT, Stack, engine_env, rasa_executable
 from tests.actions.backends.servers import Inbox, SmtpServer
 from tests.actions.tier1.helpers import body, read_outbox
 from tests.e2e.conftest import WidgetClient, stack_settings

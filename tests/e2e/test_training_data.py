@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from bot.stack import ROOT, StackSettings, engine_env, rasa_executable
+from launcher.stack import ROOT, StackSettings, engine_env, rasa_executable
 
 pytestmark = pytest.mark.e2e
 

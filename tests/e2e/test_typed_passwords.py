@@ -14,9 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from actions.tier1.typed_secrets import WARNING
-from bot.database import create_engine
-from bot.stack import Stack
-from bot.typed_secrets import MASK
+from core.database import create_engine
+from core.typed_secrets import MASK
+from launcher.stack import Stack
 from tests.e2e.conftest import WidgetClient, slack_env, stack_settings, started_stack
 from tests.e2e.test_handoff_slack import SECRET, cards, prepare, texts, wait_for
 from tests.handoff.mock_slack import MockSlack

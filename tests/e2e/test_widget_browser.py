@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page
 
-from bot.stack import Stack
+from launcher.stack import Stack
 from tests.e2e.browser import (
     chromium,
     colours,

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import socketio
 
-from bot.stack import Stack
+from launcher.stack import Stack
 from tests.e2e.conftest import WidgetClient
 from tests.e2e.test_conversation import GREETING, tracker, user_texts
 

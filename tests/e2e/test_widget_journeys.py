@@ -23,11 +23,11 @@ import sqlalchemy as sa
 import yaml
 from playwright.async_api import Browser, BrowserContext, Page
 
-from bot.database import create_engine
-from bot.stack import Stack
+from core.database import create_engine
 from handoff.settings import DEFAULT_ROUTING
 from handoff.store import Escalation, EscalationStore
 from kb_index.tables import feedback
+from launcher.stack import Stack
 from tests.actions.backends.servers import Inbox, Received, SmtpServer
 from tests.actions.tier1.helpers import body
 from tests.e2e.browser import (

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.redact import redact
 from handoff.blocks import (
     HEADER_TEXT_LIMIT,
     MESSAGE_CHAR_BUDGET,
@@ -23,7 +24,6 @@ from handoff.blocks import (
     transcript_messages,
     transfer_note,
 )
-from handoff.redact import redact
 from handoff.slack_text import unescape
 
 TEAMS = {2: "Customer care", 3: "Product experts", 4: "External specialists"}

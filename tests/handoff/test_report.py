@@ -10,7 +10,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from actions import db as actions_db
-from bot.database import create_engine
+from core.database import create_engine
 from handoff import db as handoff_db
 from handoff.report import Csat, Durations, build_report, format_report
 from handoff.store import escalations

@@ -210,7 +210,7 @@ def test_answer_without_any_matching_article(kb: KnowledgeBase) -> None:
 def test_single_queries_use_the_onnx_export_with_the_same_vectors(
     tmp_path: Path, embedder: Embedder
 ) -> None:
-    from bot.nlu.export import export
+    from launcher.model_export import export
 
     folder = tmp_path / "all-MiniLM-L6-v2"
     export(folder)

@@ -18,7 +18,7 @@ side by side with Rasa's sample bot on the same engine and machine.
    CPU per message is steadier than wall-clock throughput.
 
 Headline figures (flat names in ``var/bench/latest.json``) are over the socket
-channel, which both bots serve with the same code (``bot/channel.py``):
+channel, which both bots serve with the same code (``bot/engine/channel.py``):
 ``latency.<kind>_p50_ms`` etc. with one customer, ``throughput.c10_msgs_per_s``
 with ten. The REST figures are there to compare with the baseline measured in
 FACTS.md. Frontline's Rasa gets the REST channel added for this run only.
@@ -37,8 +37,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from bot.stack import ROOT as STACK_ROOT
-from bot.stack import Service, free_port
+from launcher.stack import ROOT as STACK_ROOT
+from launcher.stack import Service, free_port
 from tests.perf import baseline_bot, handoff_timing, memory
 from tests.perf.common import (
     HarnessError,

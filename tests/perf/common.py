@@ -75,7 +75,7 @@ class PerfSettings(BaseSettings):
 
 def load_perf_settings() -> PerfSettings:
     """The harness's settings from the environment (and .env)."""
-    from bot.runtime import load_settings
+    from core.runtime import load_settings
 
     return load_settings(PerfSettings)
 
@@ -217,7 +217,7 @@ def ratio(numerator: float | None, denominator: float | None) -> float | None:
 
 def engine_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of Rasa engine processes (the launcher's)."""
-    from bot.stack import engine_env as stack_engine_env
+    from launcher.stack import engine_env as stack_engine_env
 
     env = stack_engine_env(dict(extra or {}))
     env.setdefault("HF_HUB_OFFLINE", "1")

@@ -534,7 +534,7 @@ def median_turn_ms(results: list[Result]) -> float:
 
 
 async def play_all(run: Run, scenarios: list[Scenario], verbose: bool) -> list[Result]:
-    from bot.database import create_engine
+    from core.database import create_engine
 
     engine = create_engine(run.stack.settings.app_database_url)
     results = []

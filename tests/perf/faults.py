@@ -46,12 +46,12 @@ from typing import Any
 
 import httpx
 
-from bot.stack import ROOT
 from handoff.blocks import transcript_messages
 from handoff.db import create_engine, upgrade
 from handoff.routing import load_routing
 from handoff.service import Agent, EscalationRequest, HandoffService
 from handoff.store import EscalationStore
+from launcher.stack import ROOT
 from tests.handoff.mock_slack import MockSlack
 from tests.perf.common import commit, machine, say, update_doc_section
 

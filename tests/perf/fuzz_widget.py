@@ -5,7 +5,7 @@
 
 Starts the action server, Rasa and the handoff service (no Slack) the way the
 benchmarks do (``tests.perf.stack_run.frontline``, files in ``var/fuzz/``), then several
-concurrent clients speak the widget's protocol (``bot/channel.py``) and send
+concurrent clients speak the widget's protocol (``bot/engine/channel.py``) and send
 ``--messages`` events drawn from a seeded random mix: customer questions;
 random Unicode (lone surrogates, NUL and other control characters, RTL marks,
 zero-width joiners, emoji, combining marks, other scripts); texts over the
@@ -59,7 +59,7 @@ from typing import Any
 
 import socketio
 
-from bot.stack import ROOT, Service
+from launcher.stack import ROOT, Service
 from tests.perf import memory
 from tests.perf.common import Section, commit, machine, say, update_doc_section
 from tests.perf.stack_run import frontline
@@ -658,7 +658,7 @@ LOG_HEADER = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (\w+)\s+(\S+)\s+- (.*)
 
 def log_entries(path: Path) -> list[tuple[str, str, str]]:
     """(level, message, traceback) of each entry of a service's log: JSON lines
-    (``bot.runtime.JsonFormatter``) or Rasa's own format with continuation lines."""
+    (``core.runtime.JsonFormatter``) or Rasa's own format with continuation lines."""
     entries: list[list[str]] = []
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()

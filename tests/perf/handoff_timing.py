@@ -187,7 +187,7 @@ async def one_case(
 
 
 async def measure(run: Run, slack: MockSlack, samples: int) -> dict[str, Any]:
-    from bot.database import create_engine
+    from core.database import create_engine
 
     engine = create_engine(run.stack.settings.app_database_url)
     posts: list[float] = []

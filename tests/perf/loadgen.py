@@ -11,7 +11,7 @@ messages already sent may finish (bounded by the reply timeout) and their
 latencies count, but throughput only counts replies completed inside the
 measured window (after ``--warmup``).
 
-Channels: ``socket`` is Frontline's socket.io channel (``bot/channel.py``, the
+Channels: ``socket`` is Frontline's socket.io channel (``bot/engine/channel.py``, the
 widget's; latency = until the acknowledgement that follows every reply);
 ``rest`` is Rasa's REST channel (``/webhooks/rest/webhook``; latency = until
 the HTTP response, which carries every reply). Only 127.0.0.1/localhost URLs

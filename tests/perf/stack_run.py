@@ -1,5 +1,5 @@
 """The real Frontline services for a measuring run, started by the launcher's
-own code (``bot.stack.Stack``) on free ports of 127.0.0.1, with every file of
+own code (``launcher.stack.Stack``) on free ports of 127.0.0.1, with every file of
 the run (databases, demo company, outbox, KB index, logs) in one folder.
 
 Differences from ``make run``, all about isolation: the demo company's SQLite
@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.runtime import load_settings
-from bot.stack import ROOT, Service, Stack, StackSettings, train
+from core.runtime import load_settings
+from launcher.stack import ROOT, Service, Stack, StackSettings, train
 from tests.perf.common import HarnessError, Section, run_logged, say
 
 SLACK_SIGNING_SECRET = "perf-signing-secret"
@@ -92,7 +92,7 @@ def purge_run_records(database_url: str) -> None:
     delivered during this run), keeping the KB index."""
     import sqlalchemy as sa
 
-    from bot.database import create_engine
+    from core.database import create_engine
 
     engine = create_engine(database_url)
     try:

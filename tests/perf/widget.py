@@ -1,5 +1,5 @@
 """A customer's widget, for measuring: Frontline's socket.io channel
-(``bot/channel.py``) spoken the way the widget speaks it, with timings.
+(``bot/engine/channel.py``) spoken the way the widget speaks it, with timings.
 
 ``say()`` emits ``user_uttered`` and waits for the server's acknowledgement,
 which the channel sends after every bot message of that turn has been emitted;

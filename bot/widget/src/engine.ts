@@ -1,5 +1,5 @@
 // The tab that holds the connection (one per browser, see leader.ts) runs the
-// engine: it talks to Frontline's socket.io channel (bot/channel.py), writes
+// engine: it talks to Frontline's socket.io channel (bot/engine/channel.py), writes
 // what arrives into the store and sends what the customer wrote, in order and
 // exactly once: every message has a client message_id, stays "pending" until
 // the server acknowledges it (accepted or duplicate), and is sent again with

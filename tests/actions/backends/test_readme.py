@@ -7,7 +7,7 @@ import re
 from actions.backends import BackendSettings
 from actions.backends.contract import OPERATIONS
 from actions.backends.settings import ROOT
-from bot.runtime import env_name
+from core.runtime import env_name
 
 README = ROOT / "actions" / "backends" / "README.md"
 

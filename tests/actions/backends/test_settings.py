@@ -18,7 +18,7 @@ from actions.backends import (
     create_backends,
 )
 from actions.backends.settings import ROOT
-from bot.runtime import SettingsError, load_settings
+from core.runtime import SettingsError, load_settings
 from tests.actions.backends.conftest import EMMA_EMAIL
 from tests.actions.backends.servers import ContractServer
 

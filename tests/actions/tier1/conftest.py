@@ -26,7 +26,7 @@ from actions.backends import (
     YamlCatalogue,
 )
 from actions.deps import Deps
-from bot.database import create_engine
+from core.database import create_engine
 from handoff import EscalationStore, HandoffService, load_routing
 from tests.actions.backends.conftest import CATALOGUE, DATA_DIR, RESET_URL_BASE, FakeClock
 

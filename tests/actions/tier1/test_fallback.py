@@ -18,7 +18,7 @@ from actions.tier1.fallback import (
     customer_turns,
     second_in_a_row,
 )
-from bot.database import create_engine
+from core.database import create_engine
 from kb_index import Embedder, KnowledgeBase, build
 from kb_index.db import upgrade
 from kb_index.settings import PACKAGED_MODEL

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from actions.tier1.turn import Turn
 from actions.tier1.typed_secrets import typed_password
-from bot.typed_secrets import MASK, MASKED_METADATA
+from core.typed_secrets import MASK, MASKED_METADATA
 
 
 def test_a_message_the_channel_masked_holds_a_password() -> None:

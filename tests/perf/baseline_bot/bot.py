@@ -6,7 +6,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.stack import Service
+from launcher.stack import Service
 from tests.perf.common import PerfSettings, engine_env, run_logged, say
 
 CREDENTIALS = Path(__file__).parent / "credentials.yml"
