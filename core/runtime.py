@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 import time
+from pathlib import Path
 from typing import Any, TypeVar
 
 # Attributes every LogRecord has; anything else was passed with ``extra=``.
@@ -43,13 +44,49 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure_logging(service: str, level: str = "INFO") -> None:
-    """JSON lines on stderr for the whole process. Call once, in an entry point."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter(service))
+def configure_logging(
+    service: str, level: str = "INFO", *, log_file: Path | None = None, console: str = ""
+) -> None:
+    """Call once, in an entry point. Without ``log_file``: JSON lines on stderr
+    (services, whose stderr the launcher keeps in var/log). With it: JSON lines
+    in ``log_file``, and on stderr only what a person at the console needs, in
+    words: the ``console`` logger's messages and any other logger's warnings."""
     root = logging.getLogger()
-    root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    if log_file is None:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter(service))
+        root.handlers[:] = [handler]
+        return
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    to_file = logging.FileHandler(log_file, encoding="utf-8")
+    to_file.setFormatter(JsonFormatter(service))
+    to_console = logging.StreamHandler(sys.stderr)
+    to_console.setFormatter(ConsoleFormatter())
+    to_console.addFilter(
+        lambda record: (
+            record.levelno >= logging.WARNING
+            or record.name == console
+            or record.name.startswith(console + ".")
+        )
+    )
+    root.handlers[:] = [to_file, to_console]
+
+
+class ConsoleFormatter(logging.Formatter):
+    """``12:00:01  starting rasa``; warnings and errors name their level and,
+    if not the launcher's, the logger."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = time.strftime("%H:%M:%S", time.localtime(record.created)) + "  "
+        if record.levelno >= logging.WARNING:
+            line += f"{record.levelname.lower()}: "
+            if not record.name.startswith("launcher"):
+                line += f"({record.name}) "
+        line += record.getMessage()
+        if record.exc_info:
+            line += " (details in the log file)"
+        return line
 
 
 class SettingsError(Exception):

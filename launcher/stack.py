@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 
 from core.runtime import SettingsError, configure_logging, load_settings
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("launcher.stack")  # also when run as __main__
 
 ROOT = Path(__file__).resolve().parent.parent
 # What a Rasa model is trained from; a change to any of these means retraining.
@@ -191,7 +191,9 @@ def train(settings: StackSettings, force: bool = False) -> Path:
     if target.exists() and not force:
         logger.info("model %s is current; not retraining", target.name)
         return target
-    logger.info("training %s", target.name)
+    log = settings.resolved(settings.var_dir) / "log" / "train.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    logger.info("training %s (a minute or two; log: %s)", target.name, log)
     command = [
         str(rasa_executable(settings)),
         "train",
@@ -201,9 +203,19 @@ def train(settings: StackSettings, force: bool = False) -> Path:
         "--out", str(target.parent),
         "--fixed-model-name", target.name.removesuffix(".tar.gz"),
     ]  # fmt: skip
-    result = subprocess.run(command, cwd=ROOT, env=engine_env(), check=False)
+    with log.open("w", encoding="utf-8") as output:
+        result = subprocess.run(
+            command,
+            cwd=ROOT,
+            env=engine_env(),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
     if result.returncode != 0 or not target.exists():
-        raise StackError(f"rasa train failed (exit {result.returncode}); see the output above")
+        tail = "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-30:])
+        raise StackError(f"rasa train failed (exit {result.returncode}); end of {log}:\n{tail}")
+    logger.info("trained %s", target.name)
     return target
 
 
@@ -460,6 +472,7 @@ class Stack:
         try:
             for module in MIGRATIONS:
                 importlib.import_module(module).upgrade(engine)
+            logger.info("database ready: %s", shown(engine))
         except Exception as error:  # boundary: driver errors become one message
             raise StackError(
                 f"database {shown(engine)} unusable ({error.__class__.__name__}); "
@@ -481,7 +494,8 @@ class Stack:
                 "knowledge base not refreshed: %s", (result.stderr or result.stdout)[-2000:]
             )
         else:
-            logger.info("knowledge base: %s", result.stdout.strip().splitlines()[-1:] or "current")
+            said = result.stdout.strip().splitlines()
+            logger.info("help center: %s", said[-1] if said else "index current")
 
     def start(self, services: Iterable[Service]) -> None:
         """Starts ``services`` one after another, each once the previous is ready."""
@@ -547,9 +561,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["run", "train"], help="what to do")
     parser.add_argument("--force", action="store_true", help="train even if the model is current")
     args = parser.parse_args(argv)
-    configure_logging("stack")
     try:
         settings = load_settings(StackSettings)
+        # The console gets a few readable lines; everything, as JSON, goes to the file.
+        log_dir = settings.resolved(settings.var_dir) / "log"
+        configure_logging("launcher", log_file=log_dir / "launcher.log", console="launcher")
         if args.command == "train":
             print(train(settings, force=args.force))
             return 0

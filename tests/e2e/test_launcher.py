@@ -3,6 +3,7 @@ widget channel, and stops every process on Ctrl-C."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -67,6 +68,14 @@ async def test_make_run_serves_the_widget_and_stops_cleanly_on_ctrl_c(tmp_path: 
     )  # fmt: skip
     try:
         output = read_until_ready(process, timeout=240)
+        # A person reads the console: timestamped sentences, no JSON; the
+        # JSON lines are in the launcher's log file.
+        progress = output.split("Frontline is running")[0].strip().splitlines()
+        assert progress and all(re.match(r"^\d\d:\d\d:\d\d  \S", line) for line in progress), output
+        for expected in ("database ready", "help center", "starting rasa", "rasa ready"):
+            assert any(expected in line for line in progress), (expected, output)
+        logged = (tmp_path / "var" / "log" / "launcher.log").read_text().splitlines()
+        assert logged and all(json.loads(line)["service"] == "launcher" for line in logged)
         site = re.search(r"Open (http://\S+)/ and chat", output)
         assert site is not None, output
         urls = dict(URL_LINE.findall(output))
