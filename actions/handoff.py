@@ -24,6 +24,7 @@ from actions.backends import Outcome
 from actions.tier1.parsing import find_email
 from actions.tier1.turn import identity
 from actions.transcript import context, topic, transcript
+from core.contract import AGENT_NAME, HANDOFF_ACTIVE, UPDATE_KIND
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ class ActionHandoff(Action):
             await record_escalated(tracker, ticket.category or request.category, reason)
         dispatcher.utter_message(**queued_message(ticket))
         events: list[EventType] = [
-            SlotSet("handoff_active", True),
+            SlotSet(HANDOFF_ACTIVE, True),
             SlotSet("escalation_id", ticket.escalation_id),
             SlotSet("handoff_count", float(count)),
         ]
@@ -199,7 +200,7 @@ class ActionForwardToAgent(Action):
             text="You're back with Brightwave's assistant. How can I help?",
             json_message={"type": "bot_resumed"},
         )
-        return [SlotSet("handoff_active", False)]
+        return [SlotSet(HANDOFF_ACTIVE, False)]
 
 
 def _entity(tracker: Tracker, name: str) -> Any:
@@ -213,8 +214,8 @@ class ActionHandoffUpdate(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        kind = _entity(tracker, "kind")
-        agent = _entity(tracker, "agent_name") or "Our support agent"
+        kind = _entity(tracker, UPDATE_KIND)
+        agent = _entity(tracker, AGENT_NAME) or "Our support agent"
         if kind == "agent_joined":
             dispatcher.utter_message(
                 text=f"{agent} has joined the chat.",
@@ -234,14 +235,14 @@ class ActionHandoffUpdate(Action):
                 ],
                 json_message={"type": "csat_request"},
             )
-            return [SlotSet("handoff_active", False)]
+            return [SlotSet(HANDOFF_ACTIVE, False)]
         if kind == "returned":
             dispatcher.utter_message(
                 text="You're back with Brightwave's assistant. Is there anything else I can "
                 "help you with?",
                 json_message={"type": "bot_resumed", "agent": {"name": agent}},
             )
-            return [SlotSet("handoff_active", False)]
+            return [SlotSet(HANDOFF_ACTIVE, False)]
         if kind == "transferred":
             team = _entity(tracker, "team") or "another team"
             dispatcher.utter_message(

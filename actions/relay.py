@@ -15,20 +15,22 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from core.contract import AGENT_MESSAGE, AGENT_NAME, AGENT_TEXT
+
 logger = logging.getLogger(__name__)
 
 
 def agent_reply(entities: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The widget message for an agent's reply, or None if there is no text."""
     values = {entity.get("entity"): entity.get("value") for entity in entities}
-    text = values.get("agent_text")
+    text = values.get(AGENT_TEXT)
     if not isinstance(text, str) or not text.strip():
         return None
-    name = values.get("agent_name")
+    name = values.get(AGENT_NAME)
     agent = {"name": name if isinstance(name, str) and name.strip() else "Support agent"}
     return {
         "text": text,
-        "json_message": {"type": "agent_message", "agent": agent, "text": text},
+        "json_message": {"type": AGENT_MESSAGE, "agent": agent, "text": text},
     }
 
 

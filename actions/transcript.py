@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from core.contract import AGENT_MESSAGE, SERVICE_INTENTS
+
 # Intents that say nothing about what the customer wants.
 NON_TOPIC_INTENTS = frozenset(
     {
         "affirm", "deny", "inform", "stop", "thanks", "greet", "goodbye", "nlu_fallback",
-        "agent_message", "handoff_update", "csat", "bot_challenge", "help",
+        *SERVICE_INTENTS, "csat", "bot_challenge", "help",
     }
 )  # fmt: skip
 # Intents that ask for a person without saying what about.
@@ -37,12 +39,12 @@ def transcript(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         kind = event.get("event")
         if kind == "user":
             intent = (event.get("parse_data") or {}).get("intent") or {}
-            if intent.get("name") in ("agent_message", "handoff_update"):
+            if intent.get("name") in SERVICE_INTENTS:
                 continue  # sent by the handoff service, not typed by the customer
             turns.append({"from": "customer", "text": event.get("text") or "", "ts": _ts(event)})
         elif kind == "bot":
             custom = (event.get("data") or {}).get("custom") or {}
-            if custom.get("type") == "agent_message":
+            if custom.get("type") == AGENT_MESSAGE:
                 name = (custom.get("agent") or {}).get("name", "Agent")
                 turns.append(
                     {

@@ -14,6 +14,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from core.contract import (
+    AGENT_JOINED,
+    AGENT_MESSAGE,
+    AGENT_NAME,
+    AGENT_TEXT,
+    HANDOFF_UPDATE,
+    TEAM,
+    TRANSFERRED,
+    UPDATE_KIND,
+)
 from handoff.errors import AlreadyClaimed, HandoffError, NotOpen
 from handoff.store import OPEN_STATUSES, Conflict, Escalation, EscalationStore, Job, now_utc
 
@@ -371,7 +381,7 @@ class HandoffService:
                         escalation_id,
                         TO_CUSTOMER,
                         _trigger(
-                            "handoff_update", {"kind": "agent_joined", "agent_name": agent.name}
+                            HANDOFF_UPDATE, {UPDATE_KIND: AGENT_JOINED, AGENT_NAME: agent.name}
                         ),
                         f"{escalation_id}:customer:joined",
                     ),
@@ -395,7 +405,7 @@ class HandoffService:
             self._job(
                 escalation_id,
                 TO_CUSTOMER,
-                _trigger("agent_message", {"agent_text": text, "agent_name": agent.name}),
+                _trigger(AGENT_MESSAGE, {AGENT_TEXT: text, AGENT_NAME: agent.name}),
                 f"{escalation_id}:agent:{key}",
             )
         )
@@ -426,7 +436,7 @@ class HandoffService:
                     self._job(
                         escalation_id,
                         TO_CUSTOMER,
-                        _trigger("handoff_update", {"kind": status, "agent_name": agent.name}),
+                        _trigger(HANDOFF_UPDATE, {UPDATE_KIND: status, AGENT_NAME: agent.name}),
                         f"{escalation_id}:customer:{status}",
                     ),
                 ],
@@ -485,7 +495,7 @@ class HandoffService:
                 self._job(
                     new.id,
                     TO_CUSTOMER,
-                    _trigger("handoff_update", {"kind": "transferred", "team": queue.team}),
+                    _trigger(HANDOFF_UPDATE, {UPDATE_KIND: TRANSFERRED, TEAM: queue.team}),
                     f"{new.id}:customer:transferred",
                 ),
             ],

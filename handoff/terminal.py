@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.contract import AGENT_MESSAGE, AGENT_NAME, AGENT_TEXT, UPDATE_KIND
 from core.redact import redact
 from handoff.service import THREAD_MESSAGE, TO_CUSTOMER
 from handoff.store import Escalation, Job
@@ -117,11 +118,11 @@ def _entry(escalation: Escalation, job: Job) -> ThreadEntry | None:
         return None
     if job.kind == TO_CUSTOMER:
         entities = payload.get("entities") or {}
-        agent = str(entities.get("agent_name") or "an agent")
-        if payload.get("intent") == "agent_message":
-            text = _redact(escalation, entities.get("agent_text"))
+        agent = str(entities.get(AGENT_NAME) or "an agent")
+        if payload.get("intent") == AGENT_MESSAGE:
+            text = _redact(escalation, entities.get(AGENT_TEXT))
             return ThreadEntry(job.id, job.created_at, "agent", text, name=agent)
-        template = _EVENTS.get(str(entities.get("kind")))
+        template = _EVENTS.get(str(entities.get(UPDATE_KIND)))
         if template is not None:
             team = str(entities.get("team") or "another team")
             return ThreadEntry(

@@ -30,6 +30,7 @@ from actions.tier1.messages import Message, button, message
 from actions.tier1.parsing import asks_for_person, has_words
 from actions.tier1.turn import Turn
 from actions.transcript import transcript
+from core.contract import SERVICE_INTENTS
 
 if TYPE_CHECKING:
     from kb_index import KnowledgeBase
@@ -42,8 +43,6 @@ KB_ANSWER_ACTION = "action_answer_from_kb"
 # Shorter messages ("ok", "klarna?") are clarified: one word rarely says enough
 # for a passage to be the answer.
 KB_MIN_WORDS = 3
-# Sent by the handoff service, not typed by the customer.
-SERVICE_INTENTS = frozenset({"agent_message", "handoff_update"})
 
 _INSTRUCTIONS = re.compile(
     r"\b(?:ignore|disregard|forget)\b.{0,40}\b(?:instructions?|prompts?|rules)\b"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.contract import SERVICE_INTENTS
+
 # Topic intents (bot/domain/support.yml): each has (or will have) its own rule,
 # so inside a form they interrupt it; the form resumes afterwards.
 TOPIC_INTENTS = frozenset(
@@ -24,9 +26,10 @@ CHAT_INTENTS = frozenset(
 LEAVING_INTENTS = frozenset({"stop", "human_handoff", "complaint"})
 
 # Never typed by customers; their rules must run even mid-form.
-SERVICE_INTENTS = frozenset({"agent_message", "handoff_update", "csat"})
+# Not a customer's topic: the handoff service's intents and a CSAT rating.
+SERVICE_AND_RATING_INTENTS = SERVICE_INTENTS | {"csat"}
 
-INTERRUPTING_INTENTS = TOPIC_INTENTS | CHAT_INTENTS | LEAVING_INTENTS | SERVICE_INTENTS
+INTERRUPTING_INTENTS = TOPIC_INTENTS | CHAT_INTENTS | LEAVING_INTENTS | SERVICE_AND_RATING_INTENTS
 
 # Below this confidence an interrupting intent is read as an answer to the
 # form's question instead (a street name can look like a topic to NLU).

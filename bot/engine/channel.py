@@ -113,6 +113,7 @@ from bot.engine.widget_input import (
     resume_allowed,
     resume_token,
 )
+from core.contract import HANDOFF_ACTIVE, SERVICE_INTENTS
 from core.typed_secrets import IDENTIFIER_SLOTS, MASKED_METADATA, Masked, mask_passwords
 
 logger = logging.getLogger(__name__)
@@ -133,11 +134,11 @@ TROUBLE_MESSAGE = {
     "custom": {"type": "service_trouble"},
 }
 # Slot set while a human agent handles the conversation: the bot stays quiet.
-HANDOFF_SLOT = "handoff_active"
+HANDOFF_SLOT = HANDOFF_ACTIVE
 HISTORY_LIMIT = 200
 PRESENCE_TIMEOUT_SECONDS = 5
 # Intents the handoff service sends through Rasa's API: not the customer's words.
-EXTERNAL_INTENTS = frozenset({"agent_message", "handoff_update"})
+EXTERNAL_INTENTS = SERVICE_INTENTS
 # Metadata keys only this channel sets; a client's are dropped.
 CHANNEL_METADATA = ("message_id", "truncated_from", MASKED_METADATA)
 # What an event packet that cannot be read becomes (``TolerantPacket``).

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import re
 
+from core.contract import HANDOFF_ACTIVE, SERVICE_INTENTS
+
 ACTION_LISTEN = "action_listen"
-HANDOFF_SLOT = "handoff_active"
+HANDOFF_SLOT = HANDOFF_ACTIVE
 FORWARD_ACTION = "action_forward_to_agent"
 CSAT_ACTION = "action_record_csat"
 CSAT_COMMENT_SLOT = "awaiting_csat_comment"
 CSAT_COMMENT_ACTION = "action_record_csat_comment"
 # Sent by the handoff service, never typed by customers: they run their rules.
-PASS_THROUGH_INTENTS = frozenset({"agent_message", "handoff_update", "restart", "session_start"})
+PASS_THROUGH_INTENTS = SERVICE_INTENTS | {"restart", "session_start"}
 # Intents that are no new topic: small talk, answers and feelings about the chat.
 NOT_A_TOPIC = frozenset(
     {
