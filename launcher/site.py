@@ -17,7 +17,6 @@ from string import Template
 
 import uvicorn
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
@@ -25,6 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from core.runtime import SettingsError, configure_logging, exit_on_settings_error, load_settings
+from core.settings import FrontlineSettings, SettingsConfigDict
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +35,10 @@ BUNDLE_NAME = "frontline-widget.js"
 PAGES = {"/": ("Shop", "shop.html"), "/help": ("Help", "help.html")}
 
 
-class SiteSettings(BaseSettings):
+class SiteSettings(FrontlineSettings):
     """Settings of the demo site; see .env.example."""
 
-    model_config = SettingsConfigDict(env_prefix="FRONTLINE_SITE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="FRONTLINE_SITE_")
 
     host: str = Field("127.0.0.1", description="Interface the demo site listens on.")
     port: int = Field(8080, ge=1, le=65535, description="Port of the demo site.")

@@ -27,10 +27,10 @@ from pathlib import Path
 
 import httpx
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from core.runtime import SettingsError, configure_logging, load_settings
+from core.settings import FrontlineSettings, SettingsConfigDict
 
 logger = logging.getLogger("launcher.stack")  # also when run as __main__
 
@@ -57,12 +57,10 @@ WIDGET_SESSION_KEY_FILE = "widget-session.key"
 STOP_GRACE_SECONDS = 10.0
 
 
-class StackSettings(BaseSettings):
+class StackSettings(FrontlineSettings):
     """Where each service listens and where data lives; see .env.example."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="FRONTLINE_", env_file=".env", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_prefix="FRONTLINE_")
 
     host: str = Field("127.0.0.1", description="Interface every service listens on.")
     rasa_port: int = Field(5005, ge=0, le=65535, description="Rasa server (widget socket).")

@@ -9,20 +9,18 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from actions.backends.mail import DEFAULT_SENDER, SMTP_TIMEOUT_SECONDS
+from core.settings import FrontlineSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RESET_URL_BASE = "https://brightwave.example/reset?token="
 
 
-class BackendSettings(BaseSettings):
+class BackendSettings(FrontlineSettings):
     """Which business system Frontline talks to and how it sends email."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="FRONTLINE_BACKEND_", env_file=".env", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="FRONTLINE_BACKEND_")
 
     kind: Literal["demo", "http"] = Field(
         "demo", description="demo: the embedded SQLite demo company; http: the HTTP adapter."
