@@ -104,6 +104,11 @@ class StackSettings(FrontlineSettings):
         validation_alias=AliasChoices("FRONTLINE_BACKEND_SMTP_URL", "SMTP_URL"),
         description="SMTP server for the services' emails; unset: the outbox.",
     )
+    engine_speedups: bool = Field(
+        True,
+        description="Frontline's replacements for Rasa internals (bot/engine/speedups.py); "
+        "off runs Rasa's own code, for diagnosis.",
+    )
     models_dir: Path = Field(Path("models"), description="Trained Rasa models.")
     engine_venv: Path = Field(Path(".venv/engine"), description="The Rasa 3.6 environment.")
     startup_timeout: float = Field(180.0, gt=0, description="Seconds a service may take to start.")
@@ -394,6 +399,7 @@ class Stack:
         extra = {
             "FRONTLINE_ACTIONS_URL": f"{self.actions_url}/webhook",
             "FRONTLINE_TRACKER_STORE_URL": self.settings.rasa_tracker_store_url,
+            "FRONTLINE_ENGINE_SPEEDUPS": "on" if self.settings.engine_speedups else "off",
             "FRONTLINE_WIDGET_ORIGINS": self.settings.widget_origins,
             "FRONTLINE_HANDOFF_URL": self.handoff_url,
             "FRONTLINE_RASA_TOKEN": self.token,

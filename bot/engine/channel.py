@@ -104,6 +104,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 from socketio.packet import EVENT, Packet
 
+from bot.engine import speedups
 from bot.engine.widget_input import (
     DEFAULT_MAX_METADATA_BYTES,
     InputRefused,
@@ -323,6 +324,7 @@ class FrontlineChannel(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        speedups.install()  # the engine is starting: whatever tracker store it uses
         credentials = credentials or {}
         origins = credentials.get("cors_allowed_origins") or "*"
         if isinstance(origins, str) and origins != "*":

@@ -24,7 +24,7 @@ Rasa handles a conversation under its lock.
 
 ``install()`` puts them in place of ``DaskGraphRunner.run`` and
 ``MessageProcessor.parse_message``; it is called with
-the other engine speed-ups (``bot.engine.stores.install_engine_speedups``), so in
+the other engine speed-ups (``bot.engine.speedups``), so in
 the server only; training, in its own process, still runs on dask.
 """
 

@@ -26,7 +26,7 @@ of the last one), so each call gets its own dictionaries; the values inside
 them are strings and tuples, never changed in place.
 
 ``install()`` replaces ``DialogueStateTracker.past_states``; it is called with
-the other engine speed-ups (``bot.engine.stores.install_engine_speedups``).
+the other engine speed-ups (``bot.engine.speedups``).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ are the same.
 A RulePolicy subclass that overrides ``_is_rule_applicable`` or
 ``_does_rule_match_state`` keeps Rasa's walk. ``install()`` replaces
 ``RulePolicy._get_possible_keys``; it is called with the other engine
-speed-ups (``bot.engine.stores.install_engine_speedups``).
+speed-ups (``bot.engine.speedups``).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ non-empty ``__slots__``; a custom slot type could have one) is copied by the cop
 as before; one that defines ``__copy__`` itself never reaches this one.
 
 ``install()`` sets ``Slot.__copy__``; it is called with the other engine
-speed-ups (``bot.engine.stores.install_engine_speedups``).
+speed-ups (``bot.engine.speedups``).
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ connection for every read and write (SQLAlchemy 1.4's ``NullPool``) and syncs
 the file to disk on every commit; here connections are pooled and the file is
 in WAL mode with ``synchronous=NORMAL`` (a commit survives a crash of Rasa; the
 last commits before a power cut may be lost). Creating the store also calls
-``install_engine_speedups()``: seven of Rasa's per-message costs, done once
-instead, with the same results (see there).
+``bot.engine.speedups.install()`` (also done by the channel at start): seven of
+Rasa's per-message costs, done once instead, with the same results (see there).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 from sqlalchemy.engine import make_url
 
-from bot.engine import graph_runner, policy_states, rule_matching, slot_copies
+from bot.engine import speedups
 from core.sqlite_wal import enable_wal
 
 logger = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class UrlTrackerStore(SQLTrackerStore):
         if options["dialect"] == "sqlite" and options["db"] != ":memory:":
             Path(options["db"]).parent.mkdir(parents=True, exist_ok=True)
         _check_reachable(host, options)
-        install_engine_speedups()
+        speedups.install()
         super().__init__(domain=domain, event_broker=event_broker, **options, **kwargs)
         if options["dialect"] == "sqlite":
             self._pool_sqlite_connections()
@@ -459,47 +459,19 @@ def _json_dumps(value: Any) -> str:
         return json.dumps(value)
 
 
-def install_engine_speedups() -> None:
-    """Replaces seven of Rasa 3.6's per-message computations with equivalents
-    that do the constant part once (measured with py-spy under load, see
-    docs/benchmarks.md; together about half of Rasa's CPU per message):
-
-    * Every custom action's response is checked with ``jsonschema.validate``,
-      which first validates the constant schema itself against JSON Schema's
-      meta-schema (about 40 ms of CPU on this project's machines), then tries
-      each event against all 23 event types. Here the validators are built
-      once and each event is checked against its own type's schema: same
-      schema, same result, same error.
-    * Every event read from the tracker store or returned by an action is
-      resolved to its class by walking all subclasses of ``Event``. Here the
-      class found for a name is remembered (unknown names still go to Rasa).
-    * Every call to an endpoint (each custom action) opened a new HTTP
-      connection. Here connections are kept open for a moment and reused,
-      and request bodies (the whole tracker) are encoded by ujson.
-    * Every run of the model's graph (parsing a message, predicting each
-      action) was planned and executed by dask. Here it runs in an order
-      planned once (``bot.engine.graph_runner``).
-    * Every prediction turned the whole conversation into dialogue states,
-      twice (RulePolicy looks for a rule by text, then by intent), replaying
-      it from the start. Here a tracker's states are carried forward from its
-      previous prediction (``bot.engine.policy_states``).
-    * Every new tracker copied each slot through the copy module's generic
-      protocol. Here ``Slot.__copy__`` makes the same shallow copy directly
-      (``bot.engine.slot_copies``).
-    * Every prediction looked for applicable rules by decoding and reversing
-      each rule's states again, back to the start of the conversation. Here
-      each rule is decoded once and the look back stops where no rule
-      reaches (``bot.engine.rule_matching``).
-
-    Idempotent."""
-    if getattr(RemoteAction._validate_action_result, "__module__", "") == __name__:
-        return
-    graph_runner.install()
-    policy_states.install()
-    rule_matching.install()
-    slot_copies.install()
+def install_action_validation() -> None:
+    """Custom actions' responses checked by validators built once, each event
+    against its own type's schema (see ``bot.engine.speedups``). Idempotent."""
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+
+
+def install_event_class_cache() -> None:
+    """The event class found for a name is remembered. Idempotent."""
     Event.resolve_by_type = staticmethod(_resolve_event_type_cached)  # type: ignore[method-assign]
+
+
+def install_endpoint_sessions() -> None:
+    """Connections to endpoints kept open and reused, bodies by ujson. Idempotent."""
     EndpointConfig.session = _endpoint_session  # type: ignore[method-assign]
 
 

@@ -25,6 +25,7 @@ ENGINE_SCRIPT = textwrap.dedent(
     from rasa.shared.utils.common import all_subclasses
 
     import bot.engine.stores as stores
+    from bot.engine import speedups
 
     RESPONSES = [
         {"events": [], "responses": []},
@@ -81,7 +82,7 @@ ENGINE_SCRIPT = textwrap.dedent(
         "events": resolutions(Event.resolve_by_type),
     }
     store = stores.UrlTrackerStore(host=sys.argv[1])
-    stores.install_engine_speedups()  # a second time: idempotent
+    speedups.install()  # a second time: idempotent
     after = {
         "validation": [outcome(lambda: action._validate_action_result(r)) for r in RESPONSES],
         "events": resolutions(Event.resolve_by_type),
@@ -330,7 +331,7 @@ JSON_SCRIPT = textwrap.dedent(
 
     from rasa.utils.endpoints import EndpointConfig
 
-    from bot.engine import stores
+    from bot.engine import speedups, stores
 
     VALUES = [
         {"tracker": {"events": [{"event": "user", "text": "où est ma commande? https://x.example/a/b",
@@ -350,7 +351,7 @@ JSON_SCRIPT = textwrap.dedent(
         return type(a) is type(b) and a == b
 
     async def serializer():
-        stores.install_engine_speedups()
+        speedups.install()
         async with EndpointConfig("http://127.0.0.1:1").session() as session:
             return session._json_serialize is stores._json_dumps
 
