@@ -27,7 +27,7 @@ help:
 	@echo "make test   set up and run the whole test suite (unit + end-to-end)"
 	@echo "make setup  create the two environments and install the widget's packages"
 	@echo "make train  train the Rasa model if config, domain or data changed"
-	@echo "make lint   ruff and mypy"
+	@echo "make lint   ruff, format, mypy, import layering, widget checks (run by .ci/run)"
 	@echo "make eval / bench / faults / fuzz   measure quality, speed, delivery under faults, hostile input"
 	@echo "make lock   re-pin constraints/app.txt from the app environment"
 
