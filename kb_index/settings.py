@@ -86,7 +86,7 @@ class KBSettings(FrontlineSettings):
         "ivf",
         description=(
             "Approximate index used above the threshold: 'ivf' (IVF-Flat, 4 * sqrt(n) lists) "
-            "or 'hnsw'. Measured (kb_index.bench, 1M passages, real questions): IVF recall@10 "
+            "or 'hnsw'. Measured (make bench, 1M passages, real questions): IVF recall@10 "
             "0.994 at 1.3 ms per query against HNSW's (M 32) 0.83 at efSearch 512 and 0.958 at "
             "2048 (4.5 ms); index built in 55 s against 176 s."
         ),
@@ -97,7 +97,7 @@ class KBSettings(FrontlineSettings):
         512,
         ge=8,
         description=(
-            "HNSW: query-time search depth. Measured (kb_index.bench, real questions): recall@10 "
+            "HNSW: query-time search depth. Measured (make bench, real questions): recall@10 "
             "against exact search 0.958 at 512 (0.922 at 256) for 100k passages; for 1M 0.83 at "
             "512, 0.958 at 2048, 0.983 at 4096 (10 ms)."
         ),
@@ -106,7 +106,7 @@ class KBSettings(FrontlineSettings):
         64,
         ge=1,
         description=(
-            "IVF: lists scanned per query (more with a filter). Measured (kb_index.bench, real "
+            "IVF: lists scanned per query (more with a filter). Measured (make bench, real "
             "questions): recall@10 against exact search 0.998 at 100k and 0.994 at 1M with 64 "
             "(0.993 and 0.98 with 48 and 32 at 1M), about 1.3 ms per query at 1M."
         ),

@@ -2,7 +2,7 @@
 IVF-Flat (or HNSW) above a size threshold. Vectors are unit length, so inner
 product is cosine similarity.
 
-IVF-Flat is the default approximate index: on ``kb_index.bench``'s synthetic
+IVF-Flat is the default approximate index: on ``tests.perf.kb_bench``'s synthetic
 corpora (dense near-ties around the real passages) it keeps recall@10 against
 exact search at 0.99 for the real dev questions up to 1,000,000 passages
 (4 * sqrt(n) lists, 64 probed: 1.3 ms per query), where HNSW (M 32) needed

@@ -5,7 +5,7 @@
 
 Runs ``tests.perf.bench_latency`` (Frontline and the ``rasa init`` baseline
 under load) and, when the ``kb_index`` package provides it, its own benchmark
-(``python -m kb_index.bench --sizes 1000,100000,1000000 --out FILE``: build,
+(``python -m tests.perf.kb_bench --sizes 1000,100000,1000000 --out FILE``: build,
 refresh, query latency and ANN recall over 1,000, 100,000 and 1,000,000
 passages, merged under ``kb.``; the million takes about 4 minutes and peaks at
 6.3 GB here, ``--kb-sizes 1000,100000`` leaves it out; ``--only`` keeps the
@@ -39,25 +39,25 @@ KB_SIZES = "1000,100000,1000000"
 def kb_bench(settings: PerfSettings, sizes: str = KB_SIZES) -> Section:
     section = Section("kb")
     started = time.monotonic()
-    if not module_has_main("kb_index.bench"):
-        section.skip("kb.bench", "kb_index.bench has no command yet (hook left)")
+    if not module_has_main("tests.perf.kb_bench"):
+        section.skip("kb.bench", "tests.perf.kb_bench has no command yet (hook left)")
         return section
     work = settings.resolved(settings.bench_dir) / "work"
     out = work / "kb-bench.json"
     out.unlink(missing_ok=True)
     try:
         run_logged(
-            [sys.executable, "-m", "kb_index.bench", "--sizes", sizes, "--out", str(out)],
+            [sys.executable, "-m", "tests.perf.kb_bench", "--sizes", sizes, "--out", str(out)],
             work / "kb-bench.log",
             kb_env(settings.resolved(settings.bench_dir) / "state"),
         )
     except HarnessError as error:
-        section.skip("kb.bench", f"kb_index.bench failed: {error}")
+        section.skip("kb.bench", f"tests.perf.kb_bench failed: {error}")
         return section
     if out.exists():
         section.put(flatten(json.loads(out.read_text()), "kb"))
     else:
-        section.skip("kb.bench", f"kb_index.bench wrote no {out.name}")
+        section.skip("kb.bench", f"tests.perf.kb_bench wrote no {out.name}")
     section.seconds = time.monotonic() - started
     return section
 
@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--channels", default="socket,rest", help="socket, rest or both")
     parser.add_argument("--skip-handoff", action="store_true")
     parser.add_argument("--only", choices=("latency", "kb"), help="run one part, keep the other")
-    parser.add_argument("--kb-sizes", default=KB_SIZES, help="passage counts for kb_index.bench")
+    parser.add_argument(
+        "--kb-sizes", default=KB_SIZES, help="passage counts for tests.perf.kb_bench"
+    )
     args = parser.parse_args(argv)
     settings = load_perf_settings()
     started = time.monotonic()

@@ -2,12 +2,12 @@
 tools and merged into ``make eval``'s results:
 
 * doc2dial (../shared/eval/doc2dial, third-party):
-  ``python -m kb_index.doc2dial --path DIR --out FILE.json``;
+  ``python -m tests.perf.doc2dial --path DIR --out FILE.json``;
 * the held-out Brightwave questions (``data/eval/kb_heldout.jsonl``):
   ``python -m kb_index.cli eval --queries FILE`` against an index of
   ``data/kb`` refreshed into ``var/eval/state``.
 
-``kb_index.doc2dial`` writes ``<variant>.<retriever>.<metric>`` numbers; they
+``tests.perf.doc2dial`` writes ``<variant>.<retriever>.<metric>`` numbers; they
 are kept under ``retrieval.doc2dial.``. The headline names are those of the
 configuration the product ships (``KBSettings``: weighted fusion, the
 ``hybrid`` retriever, with 2 earlier turns, the ``history2`` variant):
@@ -94,24 +94,24 @@ def doc2dial(settings: PerfSettings, section: Section) -> None:
     if not folder.exists():
         section.skip("retrieval.doc2dial", f"{folder} not found")
         return
-    if not module_has_main("kb_index.doc2dial"):
-        section.skip("retrieval.doc2dial", "kb_index.doc2dial has no command yet (hook left)")
+    if not module_has_main("tests.perf.doc2dial"):
+        section.skip("retrieval.doc2dial", "tests.perf.doc2dial has no command yet (hook left)")
         return
     work = settings.resolved(settings.eval_dir) / "work"
     out = work / "doc2dial.json"
     out.unlink(missing_ok=True)
-    say("retrieval: doc2dial (kb_index.doc2dial)")
+    say("retrieval: doc2dial (tests.perf.doc2dial)")
     argv = [
-        sys.executable, "-m", "kb_index.doc2dial", "--path", str(folder),
+        sys.executable, "-m", "tests.perf.doc2dial", "--path", str(folder),
         "--variants", DOC2DIAL_VARIANTS, "--out", str(out),
     ]  # fmt: skip
     try:
         seconds = run_logged(argv, work / "doc2dial.log", kb_env(work / "doc2dial-state"))
     except HarnessError as error:
-        section.skip("retrieval.doc2dial", f"kb_index.doc2dial failed: {error}")
+        section.skip("retrieval.doc2dial", f"tests.perf.doc2dial failed: {error}")
         return
     if not out.exists():
-        section.skip("retrieval.doc2dial", f"kb_index.doc2dial wrote no {out.name}")
+        section.skip("retrieval.doc2dial", f"tests.perf.doc2dial wrote no {out.name}")
         return
     values = flatten(json.loads(out.read_text()), "retrieval.doc2dial")
     for headline, source in DOC2DIAL_HEADLINES.items():
@@ -121,7 +121,7 @@ def doc2dial(settings: PerfSettings, section: Section) -> None:
     section.put({"retrieval.doc2dial_seconds": seconds})
     missing = [name for name in DOC2DIAL_HEADLINES if name not in values]
     if missing:
-        section.skip(", ".join(missing), "kb_index.doc2dial's JSON does not contain them")
+        section.skip(", ".join(missing), "tests.perf.doc2dial's JSON does not contain them")
 
 
 def heldout(settings: PerfSettings, section: Section) -> None:

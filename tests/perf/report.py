@@ -487,7 +487,7 @@ def retrieval_part(ev: Results, baseline: Results | None = None) -> list[str]:
     lines = ["## Knowledge-base retrieval", ""]
     lines += [
         "**Method.** Run by the `kb_index` package's own tools (`tests/perf/eval_retrieval.py`): "
-        "`python -m kb_index.doc2dial` on the doc2dial validation set, and `kb eval` on the "
+        "`python -m tests.perf.doc2dial` on the doc2dial validation set, and `kb eval` on the "
         "held-out Brightwave questions (`data/eval/kb_heldout.jsonl`, answerable ones) against "
         "an index of `data/kb` refreshed for the run.",
         "",
@@ -517,11 +517,11 @@ def retrieval_part(ev: Results, baseline: Results | None = None) -> list[str]:
 
 
 def kb_part(be: Results) -> list[str]:
-    """The knowledge base's own benchmark (``python -m kb_index.bench``)."""
+    """The knowledge base's own benchmark (``python -m tests.perf.kb_bench``)."""
     lines = ["## Knowledge-base speed and scale", ""]
     lines += [
-        "**Method.** `python -m kb_index.bench` (run by `make bench`): a full build of `data/kb` "
-        "into a temporary database and folder; `kb refresh` after one article changed; "
+        "**Method.** `python -m tests.perf.kb_bench` (run by `make bench`): a full build of "
+        "`data/kb` into a temporary database and folder; `kb refresh` after one article changed; "
         "edit-to-live = from the end of that refresh until a running `KnowledgeBase` (the action "
         "server's reader, default poll interval) serves the new version. Query latency is one "
         "question end to end (query embedding, dense and keyword search, fusion), single "
@@ -617,7 +617,7 @@ def depth_sweep(be: Results, marker: str) -> list[tuple[int, int, str]]:
 
 
 def index_label(be: Results, size: int) -> str:
-    """The vector index ``kb_index.bench`` used for ``size`` passages."""
+    """The vector index ``tests.perf.kb_bench`` used for ``size`` passages."""
     if be.get(f"kb.index_{size}_kind_ivf"):
         lists, nprobe = be.get(f"kb.index_{size}_lists"), be.get(f"kb.index_{size}_nprobe")
         if lists is not None and nprobe is not None:

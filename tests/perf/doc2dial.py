@@ -1,7 +1,7 @@
 """Retrieval quality on the doc2dial validation set (third-party data, used by
 path for measuring only; never copied into the project).
 
-    python -m kb_index.doc2dial --path ../shared/eval/doc2dial [--out FILE.json]
+    python -m tests.perf.doc2dial --path ../shared/eval/doc2dial [--out FILE.json]
 
 Indexes its 273 documents with this package's chunking, embedding and hybrid
 retrieval, queries its 3,972 user turns with and without conversation history,

@@ -1,6 +1,6 @@
 """Benchmarks of the knowledge base; writes flat JSON (metric name -> number).
 
-    python -m kb_index.bench --out var/kb-bench.json [--sizes 1000,100000,1000000]
+    python -m tests.perf.kb_bench --out var/kb-bench.json [--sizes 1000,100000,1000000]
 
 Measures, on this machine:
 
@@ -29,7 +29,7 @@ Measures, on this machine:
 The million-passage size (about 4 minutes in all and a 6.3 GB peak here, most
 of it while the BM25 index of a million passages is built):
 
-    python -m kb_index.bench --out var/kb-bench.json --sizes 1000,100000,1000000
+    python -m tests.perf.kb_bench --out var/kb-bench.json --sizes 1000,100000,1000000
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@ from __future__ import annotations
 import faiss
 import numpy as np
 
-from kb_index import bench, vectors
+from kb_index import vectors
+from tests.perf import kb_bench as bench
 
 
 def test_recall_is_swept_over_ivf_probes_and_reported_at_the_configured_depth() -> None:
