@@ -484,7 +484,6 @@ class MockSlack:
             raise _ApiError("channel_not_found")
         oldest = float(args.get("oldest") or 0)
         latest = float(args.get("latest") or "inf")
-        with_metadata = str(args.get("include_all_metadata") or "").lower() in ("1", "true")
         found = [
             self._messages[key]
             for key in reversed(self._order)
@@ -492,23 +491,7 @@ class MockSlack:
             and self._messages[key].get("thread_ts", key[1]) == key[1]
             and oldest <= float(key[1]) <= latest
         ]
-        limit = int(args.get("limit") or 100)
-        cursor = str(args.get("cursor") or "")
-        try:
-            start = int(base64.b64decode(cursor).decode().removeprefix("offset:")) if cursor else 0
-        except ValueError:
-            raise _ApiError("invalid_cursor") from None
-        page = [
-            {k: v for k, v in m.items() if k != "metadata" or with_metadata}
-            for m in found[start : start + limit]
-        ]
-        more = start + limit < len(found)
-        next_cursor = base64.b64encode(f"offset:{start + limit}".encode()).decode() if more else ""
-        return {
-            "messages": json.loads(json.dumps(page)),
-            "has_more": more,
-            "response_metadata": {"next_cursor": next_cursor},
-        }
+        return _message_page(found, args)
 
     def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         """A thread: its parent, then the replies, oldest first; metadata only
@@ -519,42 +502,18 @@ class MockSlack:
         thread_ts = str(args.get("ts") or "")
         if (channel_id, thread_ts) not in self._messages:
             raise _ApiError("thread_not_found")
-        with_metadata = str(args.get("include_all_metadata") or "").lower() in ("1", "true")
         found = [
             self._messages[key]
             for key in self._order
             if key[0] == channel_id
             and (key[1] == thread_ts or self._messages[key].get("thread_ts") == thread_ts)
         ]
-        limit = int(args.get("limit") or 100)
-        cursor = str(args.get("cursor") or "")
-        try:
-            start = int(base64.b64decode(cursor).decode().removeprefix("offset:")) if cursor else 0
-        except ValueError:
-            raise _ApiError("invalid_cursor") from None
-        page = [
-            {k: v for k, v in m.items() if k != "metadata" or with_metadata}
-            for m in found[start : start + limit]
-        ]
-        more = start + limit < len(found)
-        next_cursor = base64.b64encode(f"offset:{start + limit}".encode()).decode() if more else ""
-        return {
-            "messages": json.loads(json.dumps(page)),
-            "has_more": more,
-            "response_metadata": {"next_cursor": next_cursor},
-        }
+        return _message_page(found, args)
 
     def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
         members = self._known_channel(args)["members"]
-        limit = int(args.get("limit") or 100)
-        cursor = str(args.get("cursor") or "")
-        try:
-            start = int(base64.b64decode(cursor).decode().removeprefix("offset:")) if cursor else 0
-        except ValueError:
-            raise _ApiError("invalid_cursor") from None
-        page = members[start : start + limit]
-        more = start + limit < len(members)
-        next_cursor = base64.b64encode(f"offset:{start + limit}".encode()).decode() if more else ""
+        start, end, next_cursor = _page_bounds(args, len(members))
+        page = members[start:end]
         return {"members": page, "response_metadata": {"next_cursor": next_cursor}}
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -574,6 +533,33 @@ class MockSlack:
             raise _ApiError("already_reacted")
         reactions.append((name, BOT_USER_ID))
         return {}
+
+
+def _page_bounds(args: dict[str, Any], total: int) -> tuple[int, int, str]:
+    """Slack's cursor paging: ``(start, end, next_cursor)`` of the page asked for."""
+    limit = int(args.get("limit") or 100)
+    cursor = str(args.get("cursor") or "")
+    try:
+        start = int(base64.b64decode(cursor).decode().removeprefix("offset:")) if cursor else 0
+    except ValueError:
+        raise _ApiError("invalid_cursor") from None
+    end = start + limit
+    next_cursor = base64.b64encode(f"offset:{end}".encode()).decode() if end < total else ""
+    return start, end, next_cursor
+
+
+def _message_page(found: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:
+    """A page of ``found`` messages; their metadata only with ``include_all_metadata``."""
+    with_metadata = str(args.get("include_all_metadata") or "").lower() in ("1", "true")
+    start, end, next_cursor = _page_bounds(args, len(found))
+    page = [
+        {k: v for k, v in m.items() if k != "metadata" or with_metadata} for m in found[start:end]
+    ]
+    return {
+        "messages": json.loads(json.dumps(page)),
+        "has_more": bool(next_cursor),
+        "response_metadata": {"next_cursor": next_cursor},
+    }
 
 
 _METHODS = {
