@@ -266,10 +266,15 @@ class Crash(Exception):
 
 
 class CrashingStore(EscalationStore):
-    """Dies when it would record that the card was posted."""
+    """Dies when it would record that a job of ``kind`` was delivered (by
+    default: that the card was posted)."""
+
+    def __init__(self, engine: Any, kind: str = "slack.post_escalation") -> None:
+        super().__init__(engine)
+        self.kind = kind
 
     def job_done(self, job: Job, now: datetime, escalation_changes: Any = None) -> None:
-        if job.kind == "slack.post_escalation":
+        if job.kind == self.kind:
             raise Crash(job.kind)
         super().job_done(job, now, escalation_changes)
 
@@ -419,15 +424,6 @@ async def test_posts_whose_answers_were_lost_are_not_posted_twice(
     assert {j.status for j in store.jobs(escalation_id)} == {"done"}
 
 
-class CrashAfterThreadPost(EscalationStore):
-    """Dies when it would record that a customer message went into the thread."""
-
-    def job_done(self, job: Job, now: datetime, escalation_changes: Any = None) -> None:
-        if job.kind == "slack.thread_message":
-            raise Crash(job.kind)
-        super().job_done(job, now, escalation_changes)
-
-
 async def test_a_thread_post_made_just_before_a_crash_is_not_posted_again(
     database_url: str, slack: MockSlack, clock: Clock
 ) -> None:
@@ -438,7 +434,7 @@ async def test_a_thread_post_made_just_before_a_crash_is_not_posted_again(
         "conv0", "first", "m1"
     )
     with pytest.raises(Crash):
-        await worker_for(CrashAfterThreadPost(engine), slack, clock).run_once()
+        await worker_for(CrashingStore(engine, "slack.thread_message"), slack, clock).run_once()
     assert thread_texts(slack, EscalationStore(engine), escalation_id) == ["first"]
     restarted = EscalationStore(engine)
     await deliver_all(worker_for(restarted, slack, clock), clock)
