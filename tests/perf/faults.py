@@ -37,7 +37,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -244,25 +244,40 @@ class Workload:
         return sum(1 for job in self.store.jobs() if job.status == "failed")
 
 
-def out_of_order(slack: MockSlack, rasa: FakeRasa, work: Workload) -> dict[str, int]:
-    """Conversations whose customer messages (in the thread) or pushes (to the
-    customer) arrived in another order than they were written."""
-    threads: dict[str, list[str]] = {}
+def thread_tokens(slack: MockSlack, tokens: Iterable[str]) -> list[tuple[str, str]]:
+    """``(thread ts, token)`` of every thread reply naming a token, in posting order."""
+    wanted = list(tokens)
+    found = []
     for message in slack.messages():
-        if message.get("thread_ts") and message["thread_ts"] != message["ts"]:
+        thread = message.get("thread_ts")
+        if thread and thread != message["ts"]:
             body = json.dumps(message.get("blocks") or [])
-            for token in work.expected.messages:
-                if token in body:
-                    threads.setdefault(token[:5], []).append(token)
-    pushed: dict[str, list[str]] = {}
+            found += [(thread, token) for token in wanted if token in body]
+    return found
+
+
+def pushed_tokens(rasa: FakeRasa) -> list[tuple[str, str]]:
+    """``(conversation, token)`` of every push, in order: an agent's reply by its
+    token, the claim as ``joined:<conversation>``."""
+    found = []
     for conversation, body in rasa.pushes:
         entities = body.get("entities") or {}
         if body.get("name") == "agent_message":
-            pushed.setdefault(conversation, []).append(str(entities.get("agent_text")))
+            found.append((conversation, str(entities.get("agent_text", "")).removeprefix("on it ")))
         elif entities.get("kind") == "agent_joined":
-            pushed.setdefault(conversation, []).append("joined")
+            found.append((conversation, f"joined:{conversation}"))
+    return found
 
-    def unordered(sequences: dict[str, list[str]]) -> int:
+
+def out_of_order(slack: MockSlack, rasa: FakeRasa, work: Workload) -> dict[str, int]:
+    """Conversations whose customer messages (in the thread) or pushes (to the
+    customer) arrived in another order than they were written (the tokens sort
+    in writing order; the claim comes first)."""
+
+    def unordered(pairs: list[tuple[str, str]]) -> int:
+        sequences: dict[str, list[str]] = {}
+        for key, token in pairs:
+            sequences.setdefault(key, []).append("0" if token.startswith("joined:") else token)
         return sum(
             1
             for seq in sequences.values()
@@ -270,10 +285,8 @@ def out_of_order(slack: MockSlack, rasa: FakeRasa, work: Workload) -> dict[str, 
         )
 
     return {
-        "customer messages": unordered(threads),
-        "pushes to the customer": unordered(
-            {k: ["0" if t == "joined" else t for t in v] for k, v in pushed.items()}
-        ),
+        "customer messages": unordered(thread_tokens(slack, work.expected.messages)),
+        "pushes to the customer": unordered(pushed_tokens(rasa)),
     }
 
 
@@ -281,7 +294,6 @@ def observed(slack: MockSlack, rasa: FakeRasa, work: Workload) -> dict[str, Coun
     """What reached Slack and the customer, by the same content keys."""
     cards: Counter[str] = Counter()
     transcript: Counter[tuple[str, str]] = Counter()
-    messages: Counter[str] = Counter()
     card_of: dict[str, str] = {}
     for message in slack.messages():
         if message.get("thread_ts") and message["thread_ts"] != message["ts"]:
@@ -294,22 +306,12 @@ def observed(slack: MockSlack, rasa: FakeRasa, work: Workload) -> dict[str, Coun
     expected_parts = {text for _, text in work.expected.transcript}
     for message in slack.messages():
         thread = message.get("thread_ts")
-        if not thread or thread == message["ts"] or thread not in card_of:
-            continue
-        conversation = card_of[thread]
-        if message.get("text") in expected_parts:
-            transcript[(conversation, message["text"])] += 1
-        body = json.dumps(message.get("blocks") or [])
-        for token in work.expected.messages:
-            if token in body:
-                messages[token] += 1
-    pushes: Counter[str] = Counter()
-    for conversation, body in rasa.pushes:
-        entities = body.get("entities") or {}
-        if body.get("name") == "agent_message":
-            pushes[str(entities.get("agent_text", "")).removeprefix("on it ")] += 1
-        elif entities.get("kind") == "agent_joined":
-            pushes[f"joined:{conversation}"] += 1
+        if thread in card_of and thread != message["ts"] and message.get("text") in expected_parts:
+            transcript[(card_of[thread], message["text"])] += 1
+    messages = Counter(
+        token for thread, token in thread_tokens(slack, work.expected.messages) if thread in card_of
+    )
+    pushes = Counter(token for _, token in pushed_tokens(rasa))
     return {
         "cards": cards,
         "transcript parts": transcript,
