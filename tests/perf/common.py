@@ -241,18 +241,24 @@ def run_logged(argv: Sequence[str], log: Path, env: Mapping[str, str] | None = N
     return seconds
 
 
+def section_range(lines: Sequence[str], heading: str) -> tuple[int, int] | None:
+    """``(start, end)`` of the section under ``heading``: up to the next ``## ``."""
+    if heading not in lines:
+        return None
+    start = list(lines).index(heading)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return start, end
+
+
 def update_doc_section(heading: str, section: Sequence[str], doc: Path | None = None) -> None:
     """Replaces (or appends) the section under ``heading`` (up to the next
     ``## ``) of docs/benchmarks.md with ``section``, which starts with it."""
     doc = doc or ROOT / "docs" / "benchmarks.md"
     text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
     lines = text.rstrip("\n").split("\n")
-    if heading in lines:
-        start = lines.index(heading)
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        lines[start:end] = list(section)
+    found = section_range(lines, heading)
+    if found is not None:
+        lines[found[0] : found[1]] = list(section)
     else:
         lines += ["", *section]
     doc.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.perf.common import ROOT, PerfSettings, load_perf_settings, say
+from tests.perf.common import ROOT, PerfSettings, load_perf_settings, say, section_range
 
 DOC = ROOT / "docs" / "benchmarks.md"
 IMAGES = ROOT / "docs" / "img" / "benchmarks"
@@ -1011,13 +1011,9 @@ def kept_sections(text: str, headings: Sequence[str] = KEPT_SECTIONS) -> list[st
     lines = text.rstrip("\n").split("\n")
     kept: list[str] = []
     for heading in headings:
-        if heading not in lines:
-            continue
-        start = lines.index(heading)
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        kept += ["", *lines[start:end]]
+        found = section_range(lines, heading)
+        if found is not None:
+            kept += ["", *lines[found[0] : found[1]]]
     return kept
 
 
