@@ -17,6 +17,7 @@ from typing import Any
 import click
 import sqlalchemy as sa
 
+from core.redact import redact
 from core.runtime import SettingsError, configure_logging, load_settings
 from kb_index import calibrate as calibration
 from kb_index.builder import BuildReport, build
@@ -328,8 +329,7 @@ def eval_command(queries_path: Path) -> None:
 
 
 def _redacted(text: str) -> str:
-    from core.redact import redact  # the one policy for customers' words leaving the bot
-
+    """A customer's words through the one policy for text leaving the bot."""
     return redact(text, verified=False)
 
 
