@@ -54,7 +54,7 @@ from handoff.service import (
     TO_CUSTOMER,
     UPDATE_CARD,
 )
-from handoff.store import Escalation, EscalationStore, Job, lane_of, now_utc
+from handoff.store import SLACK_LANE, Escalation, EscalationStore, Job, lane_of, now_utc
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ class OutboxWorker:
     async def _deliver(self, job: Job) -> bool:
         escalation = await asyncio.to_thread(self.store.get, job.escalation_id)
         log = {"conversation_id": escalation.conversation_id, "job": job.kind}
-        if job.kind.startswith("slack.") and self.slack is None:
+        if lane_of(job.kind) == SLACK_LANE and self.slack is None:
             await asyncio.to_thread(self.store.job_skipped, job, "slack not configured")
             return True
         try:
