@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 
 from rasa_sdk.endpoint import create_app as create_sdk_app
-from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic
 
 from actions import deps
+from actions.acknowledge import AcknowledgingExecutor
 from actions.settings import ActionSettings
 from core.runtime import SettingsError, configure_logging, exit_on_settings_error, load_settings
 
@@ -24,11 +24,12 @@ ACTIONS_PACKAGE = "actions"
 
 
 def create_app(settings: ActionSettings) -> Sanic:
-    """The Sanic app with every action of the ``actions`` package registered.
+    """The Sanic app with every action of the ``actions`` package registered,
+    complaints acknowledged before their first reply (``actions.acknowledge``).
 
     When the server stops it releases the shared backends' connections
     (database engine, HTTP client), if ``actions.deps`` was configured."""
-    executor = ActionExecutor()
+    executor = AcknowledgingExecutor()
     executor.register_package(ACTIONS_PACKAGE)
     app = create_sdk_app(executor, cors_origins=None)
     app.ctx.settings = settings
