@@ -193,7 +193,14 @@ class ActionForwardToAgent(Action):
                 text=f"Thanks! Our {left.team} will also send their answer to {email}.",
                 json_message={"type": "contact_email_saved", "email": email},
             )
-        if relayed:
+        elif relayed is not None and relayed.status in UNCLAIMED and not _just_confirmed(tracker):
+            # Nobody has the chat yet: say the message is not lost in a void.
+            dispatcher.utter_message(
+                text="Thanks, I've added that to your request. The team will see it as soon "
+                "as someone picks up your conversation.",
+                json_message={"type": RELAYED_TO_TEAM, "team": relayed.team},
+            )
+        if relayed is not None:
             return []
         # The escalation was closed while this slot said otherwise: back to the bot.
         dispatcher.utter_message(
@@ -201,6 +208,20 @@ class ActionForwardToAgent(Action):
             json_message={"type": "bot_resumed"},
         )
         return [SlotSet(HANDOFF_ACTIVE, False)]
+
+
+UNCLAIMED = ("queued", "posted")
+RELAYED_TO_TEAM = "relayed_to_team"
+
+
+def _just_confirmed(tracker: Tracker) -> bool:
+    """Whether the bot's last message already confirmed a relayed message:
+    several messages in a row while waiting get one confirmation."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            custom = (event.get("data") or {}).get("custom") or {}
+            return isinstance(custom, dict) and custom.get("type") == RELAYED_TO_TEAM
+    return False
 
 
 def _entity(tracker: Tracker, name: str) -> Any:

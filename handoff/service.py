@@ -248,14 +248,15 @@ class HandoffService:
         routing's ``hand_over`` keyword rules), or None: the bot may try."""
         return self.router.triage(text)
 
-    def customer_message(self, conversation_id: str, text: str, key: str) -> bool:
-        """Relays a customer's message into the open escalation's thread.
+    def customer_message(self, conversation_id: str, text: str, key: str) -> Escalation | None:
+        """Relays a customer's message into the open escalation's thread and
+        returns that escalation (its status tells whether someone claimed it).
 
-        False if the conversation has no open escalation; a repeated ``key``
+        None if the conversation has no open escalation; a repeated ``key``
         queues nothing new."""
         escalation = self.store.open_for_conversation(conversation_id)
         if escalation is None:
-            return False
+            return None
         self.store.enqueue(
             self._job(
                 escalation.id,
@@ -264,7 +265,7 @@ class HandoffService:
                 f"{escalation.id}:customer:{key}",
             )
         )
-        return True
+        return escalation
 
     def leave_contact_email(self, conversation_id: str, email: str) -> Escalation | None:
         """Records the address a customer left for the answer while the queue

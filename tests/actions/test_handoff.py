@@ -24,7 +24,7 @@ from actions.handoff import (
     request_category,
 )
 from core.runtime import JsonFormatter
-from handoff import HandoffService, load_routing
+from handoff import Agent, HandoffService, load_routing
 
 # The Tier 1 fixtures: real demo backend, application database on SQLite and PostgreSQL.
 from tests.actions.tier1.conftest import ROUTING, Env, clock, env_db, tier1_seed  # noqa: F401
@@ -149,7 +149,14 @@ async def test_outside_hours_the_customer_can_leave_an_email_for_the_answer(sund
     ]
 
 
-async def test_during_opening_hours_an_email_is_just_relayed(
+WAITING = {
+    "text": "Thanks, I've added that to your request. The team will see it as soon as "
+    "someone picks up your conversation.",
+    "custom": {"type": "relayed_to_team", "team": "Customer care"},
+}
+
+
+async def test_during_opening_hours_an_email_is_relayed_not_saved_for_later(
     env_db: Env,  # noqa: F811 (the imported fixture)
 ) -> None:
     service = HandoffService(
@@ -159,7 +166,46 @@ async def test_during_opening_hours_an_email_is_just_relayed(
     await run_action(ActionHandoff(), tracker("I want a person", "human_handoff"))
     assert await run_action(
         ActionForwardToAgent(), tracker("emma@example.com", "inform", metadata={"message_id": "m1"})
-    ) == ([], [])
+    ) == ([], [WAITING])
+    [escalation] = env_db.deps.handoff.store.for_conversation(SENDER)
+    assert escalation.customer == {"verified": False}
+
+
+async def test_messages_while_waiting_are_confirmed_once_until_someone_claims(
+    env_db: Env,  # noqa: F811 (the imported fixture)
+) -> None:
+    """The first message typed while nobody has the chat hears that it reached
+    the team; the next ones in a row do not repeat it; once an agent claimed
+    the conversation they read it live, so nothing is added."""
+    service = HandoffService(
+        env_db.deps.handoff.store, load_routing(ROUTING), clock=lambda: TUESDAY
+    )
+    deps.configure(dataclasses.replace(env_db.deps, handoff=service))
+    await run_action(ActionHandoff(), tracker("I want a person", "human_handoff"))
+    confirmed = {"event": "bot", "text": WAITING["text"], "data": {"custom": WAITING["custom"]}}
+    queued = {"event": "bot", "text": "I'm connecting you", "data": {"custom": {"type": "x"}}}
+    first = await run_action(
+        ActionForwardToAgent(),
+        tracker("hello? anyone?", "greet", history=[queued], metadata={"message_id": "m1"}),
+    )
+    second = await run_action(
+        ActionForwardToAgent(),
+        tracker("please hurry", "inform", history=[queued, confirmed],
+                metadata={"message_id": "m2"}),
+    )  # fmt: skip
+    [escalation] = env_db.deps.handoff.store.for_conversation(SENDER)
+    service.claim(escalation.id, Agent("U1", "Alex"))
+    claimed = await run_action(
+        ActionForwardToAgent(),
+        tracker("are you there", "inform", history=[queued], metadata={"message_id": "m3"}),
+    )
+    assert (first, second, claimed) == (([], [WAITING]), ([], []), ([], []))
+    texts = [
+        job.payload["text"]
+        for job in env_db.deps.handoff.store.jobs(escalation.id)
+        if job.kind == "slack.thread_message"
+    ]
+    assert texts == ["hello? anyone?", "please hurry", "are you there"]
 
 
 def test_only_an_identity_verified_in_this_session_is_shown_to_agents() -> None:
