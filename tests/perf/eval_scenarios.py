@@ -419,8 +419,11 @@ class Player:
                 resolved = [o for o in seen.outcomes if o in RESOLVED]
                 if resolved and played.resolution_turn is None:
                     played.resolution_turn, played.resolution = result.turns, resolved[0]
-                if seen.escalations:
-                    break  # a person has the conversation now
+                if seen.escalations and not any(t.expect for t in pending):
+                    # A person has the conversation now; turns that expect
+                    # something (what the bot says while the customer waits)
+                    # are still sent.
+                    break
         except (WidgetError, httpx.HTTPError) as error:
             result.error = f"{error.__class__.__name__}: {error}"
         finally:

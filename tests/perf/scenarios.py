@@ -38,7 +38,9 @@ say so, not answer; a handoff is acceptable too). Matching of ``says`` and
 ``never`` ignores case and runs of white space; ``|`` separates alternatives
 of which one must (``says``) or none may (``never``) appear.
 
-``turns`` are sent in order. Before each one, when the bot has just asked for
+``turns`` are sent in order; once the conversation is escalated, the rest
+are sent only if one of them has its own ``expect`` (what the bot tells a
+customer who writes while waiting for a person). Before each one, when the bot has just asked for
 something listed in ``answers``, the runner answers it first (at most twice per
 key), like a customer would. What the bot asks for is the running form's
 ``requested_slot``, mapped by its words (first match): ``postal``/``postcode``/
@@ -87,6 +89,7 @@ TAGS = (
     "product-question",
     "record-fact",
     "sensitive-topic",
+    "queue-wait",
 )
 
 
