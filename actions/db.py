@@ -1,40 +1,15 @@
-"""The actions package's tables (one-time codes, conversation outcomes, account
-requests; see ``actions.backends.tables``): engine and migrations
-(``actions/migrations``, version table ``alembic_version_actions``)."""
+"""The actions tables' schema (one-time codes, conversation outcomes, account
+requests; see ``actions.backends.tables``): migrations in ``actions/migrations``
+(not a package: rasa-sdk imports every module under ``actions/``), version table
+``alembic_version_actions`` (``core.database.Schema`` does the work)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import sqlalchemy as sa
+from core.database import Schema, create_engine
 
-from core import database
-from core.database import SchemaNotCurrent, create_engine
+__all__ = ["SCHEMA", "create_engine", "upgrade"]
 
-__all__ = [
-    "VERSION_TABLE",
-    "SchemaNotCurrent",
-    "check_current",
-    "create_engine",
-    "downgrade",
-    "upgrade",
-]
-
-VERSION_TABLE = "alembic_version_actions"
-MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-def upgrade(engine: sa.Engine, revision: str = "head") -> None:
-    """Creates or migrates the actions tables up to ``revision``."""
-    database.migrate(engine, MIGRATIONS, VERSION_TABLE, revision)
-
-
-def downgrade(engine: sa.Engine, revision: str) -> None:
-    """Migrates down to ``revision`` ("base" removes every actions table)."""
-    database.migrate(engine, MIGRATIONS, VERSION_TABLE, revision, down=True)
-
-
-def check_current(engine: sa.Engine) -> None:
-    """Raises ``SchemaNotCurrent`` (``url``, ``reason``) unless the database
-    answers and the actions schema is at its newest migration."""
-    database.check_current(engine, MIGRATIONS, VERSION_TABLE, "run `make run` (it migrates)")
+SCHEMA = Schema("actions", Path(__file__).parent / "migrations", fix="run `make run` (it migrates)")
+upgrade = SCHEMA.upgrade

@@ -1,13 +1,22 @@
 """Engines and schema migrations shared by Frontline's packages (app environment).
 
-Each package that owns tables keeps its own Alembic migrations folder and its
-own version table (``alembic_version_<package>``), so packages migrate the same
-database independently. Its ``db`` module wraps these helpers with its folder
-and table name; see ``handoff/db.py``.
+Each package that owns tables declares one ``Schema``: its Alembic migrations
+folder and its own version table (``alembic_version_<name>``), so packages
+migrate the same database independently::
+
+    SCHEMA = Schema("handoff", Path(__file__).parent / "migrations",
+                    fix="run `handoff db upgrade`", error=DatabaseUnavailable)
+    SCHEMA.upgrade(engine)        # create or migrate to the newest revision
+    SCHEMA.check_current(engine)  # raises ``error`` unless reachable and current
+
+``DatabaseUnavailable`` (``url``, ``reason``) is the one error for "unreachable
+or not migrated"; a package whose errors share a base subclasses it into its
+own tree (``handoff.errors``, ``kb_index.errors``) and hands that to its schema.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -22,8 +31,8 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 15
 CONNECT_TIMEOUT_SECONDS = 5
 
 
-class SchemaNotCurrent(Exception):
-    """The database is unreachable or its schema is not at the newest migration."""
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or a package's schema is not current."""
 
     def __init__(self, url: str, reason: str) -> None:
         super().__init__(f"database {url}: {reason}")
@@ -71,48 +80,72 @@ def shown(engine: sa.Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
-def alembic_config(url: str, migrations: Path, version_table: str) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(migrations))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    config.set_main_option("version_table", version_table)
-    config.attributes["version_table"] = version_table
-    return config
+@dataclass(frozen=True)
+class Schema:
+    """One package's tables: where its migrations are and how to tell them apart.
 
+    ``name`` makes the version table ``alembic_version_<name>``; ``fix`` ends the
+    message of an old schema (how to migrate); ``error`` is what
+    ``check_current`` raises (``DatabaseUnavailable`` or a subclass)."""
 
-def migrate(
-    engine: sa.Engine, migrations: Path, version_table: str, revision: str, down: bool = False
-) -> None:
-    """Runs the package's migrations up (or down) to ``revision``."""
-    with engine.begin() as connection:
-        config = alembic_config(shown(engine), migrations, version_table)
-        config.attributes["connection"] = connection
-        if down:
-            command.downgrade(config, revision)
-        else:
-            command.upgrade(config, revision)
+    name: str
+    migrations: Path
+    fix: str
+    error: type[DatabaseUnavailable] = DatabaseUnavailable
 
+    @property
+    def version_table(self) -> str:
+        return f"alembic_version_{self.name}"
 
-def check_current(engine: sa.Engine, migrations: Path, version_table: str, hint: str) -> None:
-    """Raises ``SchemaNotCurrent`` unless the database answers and the package's
-    schema is at its newest migration; ``hint`` says how to fix an old schema."""
-    url = shown(engine)
-    head = ScriptDirectory.from_config(
-        alembic_config(url, migrations, version_table)
-    ).get_current_head()
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"version_table": version_table})
-            current = context.get_current_revision()
-    except sa.exc.SQLAlchemyError as error:
-        raise SchemaNotCurrent(url, f"unreachable ({error.__class__.__name__})") from error
-    if current != head:
-        raise SchemaNotCurrent(url, f"schema at {current or 'nothing'}, expected {head}: {hint}")
+    def head(self) -> str | None:
+        """The newest revision of the migrations folder."""
+        return ScriptDirectory.from_config(self._config("")).get_current_head()
+
+    def upgrade(self, engine: sa.Engine, revision: str = "head") -> None:
+        """Creates or migrates the package's tables up to ``revision``."""
+        self._migrate(engine, revision, down=False)
+
+    def downgrade(self, engine: sa.Engine, revision: str) -> None:
+        """Migrates down to ``revision`` ("base" removes every table of the package)."""
+        self._migrate(engine, revision, down=True)
+
+    def check_current(self, engine: sa.Engine) -> None:
+        """Raises ``error`` (``url``, ``reason``) unless the database answers and
+        the package's schema is at its newest migration."""
+        url = shown(engine)
+        head = self.head()
+        try:
+            with engine.connect() as connection:
+                context = MigrationContext.configure(
+                    connection, opts={"version_table": self.version_table}
+                )
+                current = context.get_current_revision()
+        except sa.exc.SQLAlchemyError as error:
+            raise self.error(url, f"unreachable ({error.__class__.__name__})") from error
+        if current != head:
+            raise self.error(url, f"schema at {current or 'nothing'}, expected {head}: {self.fix}")
+
+    def _migrate(self, engine: sa.Engine, revision: str, down: bool) -> None:
+        with engine.begin() as connection:
+            config = self._config(shown(engine))
+            config.attributes["connection"] = connection
+            if down:
+                command.downgrade(config, revision)
+            else:
+                command.upgrade(config, revision)
+
+    def _config(self, url: str) -> Config:
+        config = Config()
+        config.set_main_option("script_location", str(self.migrations))
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+        config.set_main_option("version_table", self.version_table)
+        return config
 
 
 def run_migrations_in_env() -> None:
     """Body of every package's ``migrations/env.py``: run against the connection
-    handed over by ``migrate`` (or a new engine from the configured URL)."""
+    handed over by ``Schema.upgrade``/``downgrade`` (or a new engine from the
+    configured URL, when Alembic's own command line runs it)."""
     from alembic import context
 
     config = context.config

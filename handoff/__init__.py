@@ -8,6 +8,8 @@ Public surface (other packages import only this):
 * ``Escalation``, ``EscalationStore``: the durable queue and its outbox.
 * ``load_routing``: the routing rules (queues, tiers, business hours, SLAs).
 * ``create_app(settings)``: the HTTP service (``python -m handoff.server``).
+* ``SCHEMA``: the handoff tables' migrations (``SCHEMA.upgrade(engine)``;
+  ``core.database.Schema``).
 
 Errors: ``HandoffError`` is the base of this package's exceptions:
 ``EscalationNotFound`` (``escalation_id``), ``AlreadyClaimed`` (``owner``),
@@ -15,6 +17,7 @@ Errors: ``HandoffError`` is the base of this package's exceptions:
 ``reason``); ``RoutingError`` lists every problem of a routing file.
 """
 
+from handoff.db import SCHEMA
 from handoff.errors import (
     AlreadyClaimed,
     DatabaseUnavailable,
@@ -29,6 +32,7 @@ from handoff.settings import HandoffSettings
 from handoff.store import Escalation, EscalationStore
 
 __all__ = [
+    "SCHEMA",
     "Agent",
     "AlreadyClaimed",
     "DatabaseUnavailable",

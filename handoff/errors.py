@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core import database
+
 
 class HandoffError(Exception):
     """Base of every error the handoff package raises on purpose."""
@@ -15,13 +17,9 @@ class EscalationNotFound(HandoffError):
         self.escalation_id = escalation_id
 
 
-class DatabaseUnavailable(HandoffError):
-    """The database cannot be reached or its schema is not current."""
-
-    def __init__(self, url: str, reason: str) -> None:
-        super().__init__(f"database {url}: {reason}")
-        self.url = url
-        self.reason = reason
+class DatabaseUnavailable(HandoffError, database.DatabaseUnavailable):
+    """The database cannot be reached or the handoff schema is not current
+    (``url``, ``reason``: ``core.database.DatabaseUnavailable`` in this tree)."""
 
 
 class AlreadyClaimed(HandoffError):

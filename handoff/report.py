@@ -1,13 +1,13 @@
 """The support lead's numbers: containment, escalations per tier and queue,
 time to claim, time to resolve, CSAT, and what the Tier 1 flows achieved.
 
-Read-only queries over the databases the services already write:
+Read-only queries over the databases the services already write, each
+through its owner's reader:
 
-- conversations: Rasa's tracker store (the ``events`` table of Rasa's
-  ``SQLTrackerStore``; a conversation counts when the customer wrote in it
-  during the period);
-- escalations: ``escalations`` (this package);
-- Tier 1 outcomes: ``conversation_outcomes`` (``actions``).
+- conversations: Rasa's tracker store (``handoff.tracker_store``: a
+  conversation counts when the customer wrote in it during the period);
+- escalations: ``escalations`` (this package's ``handoff.store``);
+- Tier 1 outcomes: ``actions.outcome_counts`` (the actions package's surface).
 
 A table that does not exist yet (nothing happened, or the service never ran)
 counts as empty and is named in ``missing``, so a report never fails on a new
@@ -24,9 +24,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+import actions
+from handoff import tracker_store
 from handoff.store import OPEN_STATUSES, escalations
 
-RASA_EVENTS = "events"
 COLUMNS = (
     "id",
     "conversation_id",
@@ -185,24 +186,11 @@ def format_report(report: SupportReport) -> str:
 def _conversations(
     engine: sa.Engine, start: datetime, end: datetime, missing: list[str]
 ) -> set[str]:
-    if not sa.inspect(engine).has_table(RASA_EVENTS):
-        missing.append(f"Rasa's {RASA_EVENTS} table")
+    found = tracker_store.customers_who_wrote(engine, start, end)
+    if found is None:
+        missing.append(f"Rasa's {tracker_store.events.name} table")
         return set()
-    events = sa.table(
-        RASA_EVENTS,
-        sa.column("sender_id", sa.String),
-        sa.column("type_name", sa.String),
-        sa.column("timestamp", sa.Float),
-    )
-    query = (
-        sa.select(events.c.sender_id)
-        .where(events.c.type_name == "user")
-        .where(events.c.timestamp >= start.timestamp())
-        .where(events.c.timestamp < end.timestamp())
-        .distinct()
-    )
-    with engine.connect() as connection:
-        return {row[0] for row in connection.execute(query)}
+    return found
 
 
 def _escalations(
@@ -255,27 +243,11 @@ def _chains(
 def _outcomes(
     engine: sa.Engine, start: datetime, end: datetime, missing: list[str]
 ) -> dict[str, dict[str, int]]:
-    if not sa.inspect(engine).has_table("conversation_outcomes"):
+    found = actions.outcome_counts(engine, start, end)
+    if found is None:
         missing.append("conversation_outcomes table")
         return {}
-    table = sa.table(
-        "conversation_outcomes",
-        sa.column("category", sa.String),
-        sa.column("outcome", sa.String),
-        sa.column("created_at", sa.DateTime(timezone=True)),
-    )
-    query = (
-        sa.select(table.c.category, table.c.outcome, sa.func.count())
-        .where(table.c.created_at >= start)
-        .where(table.c.created_at < end)
-        .group_by(table.c.category, table.c.outcome)
-        .order_by(table.c.category, table.c.outcome)
-    )
-    found: dict[str, dict[str, int]] = defaultdict(dict)
-    with engine.connect() as connection:
-        for category, outcome, count in connection.execute(query):
-            found[category][outcome] = count
-    return dict(found)
+    return found
 
 
 def _row(row: Any) -> dict[str, Any]:

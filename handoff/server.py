@@ -33,7 +33,7 @@ from starlette.routing import Route
 from starlette.types import Message
 
 from core.runtime import SettingsError, configure_logging, exit_on_settings_error, load_settings
-from handoff.db import check_current, create_engine
+from handoff.db import SCHEMA, create_engine
 from handoff.errors import DatabaseUnavailable
 from handoff.routing import load_routing
 from handoff.service import HandoffService
@@ -76,7 +76,7 @@ async def presence(request: Request) -> JSONResponse:
 
 async def ready(request: Request) -> JSONResponse:
     try:
-        await asyncio.to_thread(check_current, request.app.state.store.engine)
+        await asyncio.to_thread(SCHEMA.check_current, request.app.state.store.engine)
     except DatabaseUnavailable as error:
         return JSONResponse({"status": "unavailable", "database": error.reason}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
@@ -207,7 +207,7 @@ def main() -> None:
         logger.error("cannot start: %s", error)
         raise SystemExit(f"handoff: {error}") from None
     try:
-        check_current(app.state.store.engine)
+        SCHEMA.check_current(app.state.store.engine)
     except DatabaseUnavailable as error:
         logger.error("cannot start: %s", error)
         raise SystemExit(f"handoff: {error}") from None

@@ -10,8 +10,9 @@ Public surface (other packages import only this):
 * ``SearchHit``, ``Answer``: results (frozen dataclasses).
 * ``build(settings, engine, embedder, incremental=False) -> BuildReport``:
   builds, verifies and publishes a version (``kb build``; ``kb refresh`` with
-  ``incremental=True``). ``Embedder`` embeds text; ``create_engine`` and
-  ``upgrade`` come from ``kb_index.db``.
+  ``incremental=True``). ``Embedder`` embeds text.
+* ``SCHEMA``: the kb tables' migrations (``core.database.Schema``);
+  ``create_engine(url)`` and ``upgrade(engine)`` (``SCHEMA.upgrade``) for short.
 * ``validate(settings) -> list[Issue]``: what ``kb validate`` reports.
 
 Errors (``KBError`` is the base of all)::
@@ -26,7 +27,7 @@ Errors (``KBError`` is the base of all)::
 """
 
 from kb_index.builder import BuildReport, Changes, build
-from kb_index.db import create_engine, upgrade
+from kb_index.db import SCHEMA, create_engine, upgrade
 from kb_index.embedding import Embedder
 from kb_index.errors import (
     BuildFailed,
@@ -43,6 +44,7 @@ from kb_index.settings import KBSettings
 from kb_index.validation import validate
 
 __all__ = [
+    "SCHEMA",
     "Answer",
     "BuildFailed",
     "BuildReport",

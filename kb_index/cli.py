@@ -22,7 +22,7 @@ from core.runtime import SettingsError, configure_logging, load_settings
 from kb_index import calibrate as calibration
 from kb_index.builder import BuildReport, build
 from kb_index.catalog import Catalog
-from kb_index.db import check_current, create_engine, upgrade
+from kb_index.db import SCHEMA, create_engine, upgrade
 from kb_index.embedding import Embedder
 from kb_index.errors import BuildFailed, InvalidSource, Issue, KBError
 from kb_index.evaluation import evaluate, read_queries
@@ -67,7 +67,7 @@ def _engine(settings: KBSettings, migrate: bool) -> Iterator[sa.Engine]:
         if migrate:
             upgrade(engine)
         else:
-            check_current(engine)
+            SCHEMA.check_current(engine)
     except KBError as error:
         engine.dispose()
         raise click.ClickException(f"{error}. {DATABASE_HINT}") from None

@@ -1,34 +1,19 @@
-"""The kb tables: engine and migrations (``kb_index/migrations``)."""
+"""The kb tables' schema: migrations in ``kb_index/migrations``, version table
+``alembic_version_kb`` (``core.database.Schema`` does the work)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import sqlalchemy as sa
-
-from core import database
-from core.database import create_engine
+from core.database import Schema, create_engine
 from kb_index.errors import DatabaseUnavailable
 
-__all__ = ["VERSION_TABLE", "check_current", "create_engine", "downgrade", "upgrade"]
+__all__ = ["SCHEMA", "create_engine", "upgrade"]
 
-VERSION_TABLE = "alembic_version_kb"
-MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-def upgrade(engine: sa.Engine, revision: str = "head") -> None:
-    """Creates or migrates the kb tables up to ``revision``."""
-    database.migrate(engine, MIGRATIONS, VERSION_TABLE, revision)
-
-
-def downgrade(engine: sa.Engine, revision: str) -> None:
-    """Migrates down to ``revision`` ("base" removes every kb table)."""
-    database.migrate(engine, MIGRATIONS, VERSION_TABLE, revision, down=True)
-
-
-def check_current(engine: sa.Engine) -> None:
-    """Raises ``DatabaseUnavailable`` unless the kb schema is current."""
-    try:
-        database.check_current(engine, MIGRATIONS, VERSION_TABLE, "run `kb db upgrade`")
-    except database.SchemaNotCurrent as error:
-        raise DatabaseUnavailable(error.url, error.reason) from error
+SCHEMA = Schema(
+    "kb",
+    Path(__file__).parent / "migrations",
+    fix="run `kb db upgrade`",
+    error=DatabaseUnavailable,
+)
+upgrade = SCHEMA.upgrade

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from core import database
+
 
 @dataclass(frozen=True)
 class Issue:
@@ -76,10 +78,6 @@ class ModelUnavailable(KBError):
         self.reason = reason
 
 
-class DatabaseUnavailable(KBError):
-    """The database cannot be reached or its kb schema is not current."""
-
-    def __init__(self, url: str, reason: str) -> None:
-        super().__init__(f"database {url}: {reason}")
-        self.url = url
-        self.reason = reason
+class DatabaseUnavailable(KBError, database.DatabaseUnavailable):
+    """The database cannot be reached or its kb schema is not current
+    (``url``, ``reason``: ``core.database.DatabaseUnavailable`` in this tree)."""

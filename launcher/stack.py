@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib
 import logging
 import os
 import secrets
@@ -29,7 +28,8 @@ import httpx
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from sqlalchemy.engine import make_url
 
-from core.runtime import SettingsError, configure_logging, load_settings
+from actions import BackendSettings
+from core.runtime import SettingsError, configure_logging, env_name, load_settings
 from core.settings import FrontlineSettings, SettingsConfigDict
 
 logger = logging.getLogger("launcher.stack")  # also when run as __main__
@@ -48,9 +48,9 @@ TRAINING_INPUTS = (
     "bot/engine/policies.py",
     "core/minilm.py",
 )
-# Modules whose ``upgrade(engine)`` migrates a package's tables (``make run``
-# and the tests run them in this order).
-MIGRATIONS = ("handoff.db", "actions.db", "kb_index.db")
+# The action server's backend settings that are files, and their names in
+# this stack's var_dir, where they are unless set (``Stack.backend``).
+BACKEND_FILES = {"demo_db_path": "demo-backend.db", "outbox_dir": "outbox"}
 READY_POLL_SECONDS = 0.25
 # The generated key of the widget's resume tokens, in the var folder.
 WIDGET_SESSION_KEY_FILE = "widget-session.key"
@@ -91,19 +91,6 @@ class StackSettings(FrontlineSettings):
         "Default: a random key generated once into var_dir/widget-session.key.",
     )
     var_dir: Path = Field(Path("var"), description="Databases, logs and indexes.")
-    # The same variables as the action server's backend settings: the launcher
-    # passes them on, defaulting the files to this stack's var_dir.
-    backend_demo_db_path: Path | None = Field(
-        None, description="The demo company's SQLite file; default demo-backend.db in var_dir."
-    )
-    backend_outbox_dir: Path | None = Field(
-        None, description="Emails written as files when there is no SMTP; default var_dir/outbox."
-    )
-    backend_smtp_url: SecretStr | None = Field(
-        None,
-        validation_alias=AliasChoices("FRONTLINE_BACKEND_SMTP_URL", "SMTP_URL"),
-        description="SMTP server for the services' emails; unset: the outbox.",
-    )
     engine_speedups: bool = Field(
         True,
         description="Frontline's replacements for Rasa internals (bot/engine/speedups.py); "
@@ -113,21 +100,13 @@ class StackSettings(FrontlineSettings):
     engine_venv: Path = Field(Path(".venv/engine"), description="The Rasa 3.6 environment.")
     startup_timeout: float = Field(180.0, gt=0, description="Seconds a service may take to start.")
 
-    @field_validator("backend_smtp_url", "widget_session_key", mode="before")
+    @field_validator("widget_session_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
     def resolved(self, path: Path) -> Path:
         return path if path.is_absolute() else ROOT / path
-
-    @property
-    def demo_db_path(self) -> Path:
-        return self.resolved(self.backend_demo_db_path or self.var_dir / "demo-backend.db")
-
-    @property
-    def outbox_dir(self) -> Path:
-        return self.resolved(self.backend_outbox_dir or self.var_dir / "outbox")
 
     @property
     def app_database_url(self) -> str:
@@ -144,6 +123,29 @@ class StackSettings(FrontlineSettings):
 
 class StackError(Exception):
     """A service could not be trained, started or reached; the message says why."""
+
+
+def backend_from_environment() -> BackendSettings:
+    """The action server's backend settings from the environment variables
+    alone, as ``StackSettings(_env_file=None)`` reads the stack's (``main``
+    reads both from ``.env`` too)."""
+    return load_settings(BackendSettings, _env_file=None)
+
+
+def backend_env(backend: BackendSettings) -> dict[str, str]:
+    """The backend settings that are set, as the variables the action server
+    reads them from (paths absolute, secrets in clear: for a child's environment)."""
+    env = {}
+    for name in sorted(backend.model_fields_set):
+        value = getattr(backend, name)
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        elif isinstance(value, Path):
+            value = backend.resolved(value)
+        env[env_name(BackendSettings, name)] = str(value)
+    return env
 
 
 def fingerprint(root: Path = ROOT, inputs: Iterable[str] = TRAINING_INPUTS) -> str:
@@ -307,10 +309,20 @@ class Stack:
     """The services of one Frontline deployment on this machine."""
 
     settings: StackSettings
+    # The action server's backend settings (``actions.BackendSettings``), passed
+    # on to the services; the files in ``BACKEND_FILES`` default to var_dir.
+    backend: BackendSettings = field(default_factory=backend_from_environment)
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     services: list[Service] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        var = self.settings.resolved(self.settings.var_dir)
+        unset = {
+            name: var / file
+            for name, file in BACKEND_FILES.items()
+            if name not in self.backend.model_fields_set
+        }
+        self.backend = self.backend.model_copy(update=unset)
         if self.settings.rasa_token is not None:
             self.token = self.settings.rasa_token.get_secret_value()
         for name in ("rasa_port", "actions_port", "handoff_port", "site_port"):
@@ -369,14 +381,11 @@ class Stack:
                 "FRONTLINE_KB_STORAGE_DIR": str(
                     self.settings.resolved(self.settings.var_dir) / "kb"
                 ),
-                "FRONTLINE_BACKEND_DEMO_DB_PATH": str(self.settings.demo_db_path),
-                "FRONTLINE_BACKEND_OUTBOX_DIR": str(self.settings.outbox_dir),
                 "HF_HUB_OFFLINE": "1",
                 "PYTHONPATH": str(ROOT),
+                **backend_env(self.backend),
             }
         )
-        if self.settings.backend_smtp_url is not None:
-            env["FRONTLINE_BACKEND_SMTP_URL"] = self.settings.backend_smtp_url.get_secret_value()
         return env
 
     def actions_service(self) -> Service:
@@ -470,12 +479,15 @@ class Stack:
 
     def migrate(self) -> None:
         """Creates or migrates every package's tables (fails with the reason)."""
+        import actions
+        import handoff
+        import kb_index
         from core.database import create_engine, shown
 
         engine = create_engine(self.settings.app_database_url)
         try:
-            for module in MIGRATIONS:
-                importlib.import_module(module).upgrade(engine)
+            for schema in (handoff.SCHEMA, actions.SCHEMA, kb_index.SCHEMA):
+                schema.upgrade(engine)
             logger.info("database ready: %s", shown(engine))
         except Exception as error:  # boundary: driver errors become one message
             raise StackError(
@@ -522,9 +534,9 @@ class Stack:
         yield self.site_service()
 
 
-def run(settings: StackSettings) -> int:
+def run(settings: StackSettings, backend: BackendSettings) -> int:
     model = train(settings)
-    stack = Stack(settings)
+    stack = Stack(settings, backend)
     stopping = False
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -567,13 +579,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings(StackSettings)
+        backend = load_settings(BackendSettings)
         # The console gets a few readable lines; everything, as JSON, goes to the file.
         log_dir = settings.resolved(settings.var_dir) / "log"
         configure_logging("launcher", log_file=log_dir / "launcher.log", console="launcher")
         if args.command == "train":
             print(train(settings, force=args.force))
             return 0
-        return run(settings)
+        return run(settings, backend)
     except (SettingsError, StackError) as error:
         print(f"frontline: {error}", file=sys.stderr)
         return 2

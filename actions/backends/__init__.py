@@ -11,9 +11,9 @@ Business systems (coroutine protocols, see ``protocols``):
 
 ``create_backends(BackendSettings())`` bundles them as ``Backends``.
 
-Frontline's own tables (``actions.db`` migrates them): ``VerificationCodes``
-(one-time codes), ``OutcomeStore`` (category and outcome of every request) and
-``AccountRequestStore``.
+Frontline's own tables (``actions.db.SCHEMA`` migrates them): ``VerificationCodes``
+(one-time codes), ``OutcomeStore`` (category and outcome of every request;
+``outcome_counts`` reads them for reports) and ``AccountRequestStore``.
 
 Errors (``errors``): ``BackendError`` > ``BackendUnavailable`` (system, reason,
 operation, attempts), ``BackendConfigError`` (source, reason), ``NotFound``
@@ -74,7 +74,7 @@ from actions.backends.models import (
     normalize_order_number,
     utc_now,
 )
-from actions.backends.outcomes import ConversationOutcome, Outcome, OutcomeStore
+from actions.backends.outcomes import ConversationOutcome, Outcome, OutcomeStore, outcome_counts
 from actions.backends.protocols import (
     BusinessSystem,
     CatalogueBackend,
@@ -148,6 +148,7 @@ __all__ = [
     "mask_email",
     "normalize_email",
     "normalize_order_number",
+    "outcome_counts",
     "parse_smtp_url",
     "utc_now",
 ]

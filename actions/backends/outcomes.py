@@ -6,6 +6,7 @@ A conversation can hold several requests, so it can have several outcomes.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -110,3 +111,27 @@ class OutcomeStore:
             }
 
         return await run(self.engine, "count_outcomes", work)
+
+
+def outcome_counts(
+    engine: sa.Engine, start: datetime, end: datetime
+) -> dict[str, dict[str, int]] | None:
+    """How many requests of each category ended in each outcome in ``[start, end)``:
+    ``{category: {outcome: count}}``, both sorted by name. ``None`` when the
+    outcomes table does not exist (the actions tables were never migrated here).
+
+    Synchronous, for reports (``handoff report``); actions use ``OutcomeStore``."""
+    if not sa.inspect(engine).has_table(conversation_outcomes.name):
+        return None
+    c = conversation_outcomes.c
+    query = (
+        sa.select(c.category, c.outcome, sa.func.count())
+        .where(c.created_at >= aware(start), c.created_at < aware(end))
+        .group_by(c.category, c.outcome)
+        .order_by(c.category, c.outcome)
+    )
+    found: dict[str, dict[str, int]] = defaultdict(dict)
+    with engine.connect() as connection:
+        for category, outcome, count in connection.execute(query):
+            found[category][outcome] = int(count)
+    return dict(found)

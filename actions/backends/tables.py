@@ -1,7 +1,7 @@
 """Frontline's own Tier 1 tables (in the application database, ``DATABASE_URL``).
 
 They mirror ``actions/migrations/versions``; a test checks the two agree.
-Migrate with ``actions.db.upgrade(engine)``.
+Migrate with ``actions.db.upgrade(engine)`` (``actions.db.SCHEMA``).
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 import yaml
 from playwright.async_api import Browser, BrowserContext, Page
 
+from actions import BackendSettings
 from core.database import create_engine
 from handoff.settings import DEFAULT_ROUTING
 from handoff.store import Escalation, EscalationStore
@@ -138,7 +139,8 @@ def whole_stack(
 ) -> Iterator[Stack]:
     var = tmp_path_factory.mktemp("journeys")
     routing = str(always_open(var / "routing.yml"))
-    running = Stack(stack_settings(var, backend_smtp_url=f"smtp://127.0.0.1:{smtp[1]}"))
+    backend = BackendSettings(_env_file=None, smtp_url=f"smtp://127.0.0.1:{smtp[1]}")
+    running = Stack(stack_settings(var), backend)
     running.migrate()
     running.refresh_kb()
     actions = running.actions_service()
@@ -411,8 +413,8 @@ async def test_a_password_reset_verified_with_a_code_from_the_smtp_server(
     assert re.search(r"https://brightwave\.example/reset\?token=\S+", body(reset.message))
     await screenshot(page, "16-password-reset-done")
     # this stack's own demo company and SMTP server: nothing went to a file outbox
-    assert whole_stack.settings.demo_db_path.is_file()
-    assert not whole_stack.settings.outbox_dir.exists()
+    assert whole_stack.backend.demo_db_path.is_file()
+    assert not whole_stack.backend.outbox_dir.exists()
 
 
 # ------------------------------------------------------------ handoff

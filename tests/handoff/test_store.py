@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from handoff import Escalation, EscalationNotFound, EscalationStore
-from handoff.db import VERSION_TABLE, check_current, create_engine, downgrade, upgrade
+from handoff.db import SCHEMA, create_engine, upgrade
 from handoff.errors import DatabaseUnavailable
 from handoff.store import metadata
 
@@ -42,20 +42,22 @@ def test_migrations_create_exactly_the_tables_the_code_uses(database_url: str) -
     engine = create_engine(database_url)
     upgrade(engine)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        context = MigrationContext.configure(
+            connection, opts={"version_table": SCHEMA.version_table}
+        )
         assert context.get_current_revision() == "0003"
         assert compare_metadata(context, metadata) == []
-    check_current(engine)
+    SCHEMA.check_current(engine)
     engine.dispose()
 
 
 def test_downgrade_to_base_removes_the_tables(database_url: str) -> None:
     engine = create_engine(database_url)
     upgrade(engine)
-    downgrade(engine, "base")
-    assert sa.inspect(engine).get_table_names() == [VERSION_TABLE]
+    SCHEMA.downgrade(engine, "base")
+    assert sa.inspect(engine).get_table_names() == ["alembic_version_handoff"]
     with pytest.raises(DatabaseUnavailable, match="schema at nothing, expected 0003"):
-        check_current(engine)
+        SCHEMA.check_current(engine)
     engine.dispose()
 
 
@@ -103,6 +105,6 @@ def test_an_unknown_status_is_refused(store: EscalationStore) -> None:
 def test_an_unreachable_database_is_reported_with_its_url() -> None:
     engine = create_engine("postgresql://nobody:secret@127.0.0.1:1/nothing")
     with pytest.raises(DatabaseUnavailable) as raised:
-        check_current(engine)
+        SCHEMA.check_current(engine)
     assert raised.value.url == "postgresql+psycopg://nobody:***@127.0.0.1:1/nothing"
     assert raised.value.reason == "unreachable (OperationalError)"

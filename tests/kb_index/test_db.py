@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from kb_index import DatabaseUnavailable
-from kb_index.db import VERSION_TABLE, check_current, create_engine, downgrade, upgrade
+from kb_index.db import SCHEMA, create_engine, upgrade
 from kb_index.tables import metadata
 
 
@@ -14,12 +14,14 @@ def test_migrations_create_exactly_the_tables_the_code_uses(database_url: str) -
     engine = create_engine(database_url)
     upgrade(engine)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        context = MigrationContext.configure(
+            connection, opts={"version_table": SCHEMA.version_table}
+        )
         assert context.get_current_revision() == "0001"
         assert compare_metadata(context, metadata) == []
-    check_current(engine)
+    SCHEMA.check_current(engine)
     assert sorted(sa.inspect(engine).get_table_names()) == [
-        VERSION_TABLE,
+        "alembic_version_kb",
         "kb_chunks",
         "kb_current",
         "kb_documents",
@@ -33,8 +35,8 @@ def test_migrations_create_exactly_the_tables_the_code_uses(database_url: str) -
 def test_downgrade_to_base_removes_the_tables(database_url: str) -> None:
     engine = create_engine(database_url)
     upgrade(engine)
-    downgrade(engine, "base")
-    assert sa.inspect(engine).get_table_names() == [VERSION_TABLE]
+    SCHEMA.downgrade(engine, "base")
+    assert sa.inspect(engine).get_table_names() == ["alembic_version_kb"]
     with pytest.raises(DatabaseUnavailable, match="schema at nothing, expected 0001"):
-        check_current(engine)
+        SCHEMA.check_current(engine)
     engine.dispose()

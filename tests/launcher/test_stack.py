@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+import actions
+import handoff
+import kb_index
+from actions import BackendSettings
+from core.database import create_engine
 from launcher.stack import (
     ROOT,
     TRAINING_INPUTS,
@@ -122,3 +129,89 @@ def test_an_unreachable_database_stops_the_launcher_with_its_url(tmp_path: Path)
         "database postgresql+psycopg://frontline:***@127.0.0.1:1/frontline unusable "
         "(OperationalError); check DATABASE_URL and that the server is running"
     )
+
+
+def backend_variables(env: dict[str, str]) -> dict[str, str]:
+    return {
+        name: value
+        for name, value in env.items()
+        if name.startswith("FRONTLINE_BACKEND_") or name == "SMTP_URL"
+    }
+
+
+@pytest.fixture
+def no_backend_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in backend_variables(dict(os.environ)):
+        monkeypatch.delenv(name)
+
+
+@pytest.mark.usefixtures("no_backend_env")
+def test_the_backends_files_default_to_the_stacks_var_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = Stack(StackSettings(_env_file=None, var_dir=tmp_path / "var"))
+    assert backend_variables(stack.app_env()) == {
+        "FRONTLINE_BACKEND_DEMO_DB_PATH": str(tmp_path / "var" / "demo-backend.db"),
+        "FRONTLINE_BACKEND_OUTBOX_DIR": str(tmp_path / "var" / "outbox"),
+    }
+    # the action server's own variables, read from the environment like the stack's
+    monkeypatch.setenv("FRONTLINE_BACKEND_OUTBOX_DIR", "mail")
+    monkeypatch.setenv("SMTP_URL", "smtp://mailer:secret@mail.internal:587")
+    stack = Stack(StackSettings(_env_file=None, var_dir=tmp_path / "var"))
+    assert backend_variables(stack.actions_service().env) == {
+        "FRONTLINE_BACKEND_DEMO_DB_PATH": str(tmp_path / "var" / "demo-backend.db"),
+        "FRONTLINE_BACKEND_OUTBOX_DIR": str(ROOT / "mail"),
+        "FRONTLINE_BACKEND_SMTP_URL": "smtp://mailer:secret@mail.internal:587",
+        "SMTP_URL": "smtp://mailer:secret@mail.internal:587",  # passed through as it was
+    }
+    assert (stack.backend.demo_db_path, stack.backend.outbox_dir) == (
+        tmp_path / "var" / "demo-backend.db",
+        Path("mail"),
+    )
+
+
+@pytest.mark.usefixtures("no_backend_env")
+def test_backend_settings_given_to_the_stack_reach_every_service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = BackendSettings(
+        _env_file=None,
+        demo_db_path=tmp_path / "company.db",
+        smtp_url="smtps://mailer:secret@mail.internal",
+        email_from="Brightwave <help@brightwave.example>",
+    )
+    stack = Stack(StackSettings(_env_file=None, var_dir=tmp_path / "var"), backend)
+    expected = {
+        "FRONTLINE_BACKEND_DEMO_DB_PATH": str(tmp_path / "company.db"),
+        "FRONTLINE_BACKEND_EMAIL_FROM": "Brightwave <help@brightwave.example>",
+        "FRONTLINE_BACKEND_OUTBOX_DIR": str(tmp_path / "var" / "outbox"),
+        "FRONTLINE_BACKEND_SMTP_URL": "smtps://mailer:secret@mail.internal",
+    }
+    services = [stack.actions_service(), stack.handoff_service(), stack.site_service()]
+    assert [backend_variables(service.env) for service in services] == [expected] * 3
+    # the action server reads back the settings the stack was given
+    for name, value in expected.items():
+        monkeypatch.setenv(name, value)
+    assert BackendSettings(_env_file=None) == stack.backend
+
+
+def test_migrate_creates_every_packages_tables_each_with_its_version(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'frontline.db'}"
+    Stack(StackSettings(_env_file=None, database_url=url, var_dir=tmp_path)).migrate()
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        versions = {
+            table: connection.execute(sa.text(f"SELECT version_num FROM {table}")).scalar_one()
+            for table in sa.inspect(engine).get_table_names()
+            if table.startswith("alembic_version")
+        }
+    engine.dispose()
+    assert versions == {
+        schema.version_table: schema.head()
+        for schema in (actions.SCHEMA, handoff.SCHEMA, kb_index.SCHEMA)
+    }
+    assert sorted(versions) == [
+        "alembic_version_actions",
+        "alembic_version_handoff",
+        "alembic_version_kb",
+    ]

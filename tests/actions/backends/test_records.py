@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from actions.backends import (
     ConversationOutcome,
     Outcome,
     OutcomeStore,
+    outcome_counts,
 )
 from actions.db import create_engine, upgrade
 from tests.actions.backends.conftest import NOW, FakeClock
@@ -58,6 +60,40 @@ async def test_outcomes_are_counted_per_category(engine: sa.Engine, clock: FakeC
         ("delete_account", Outcome.ABANDONED): 1,
     }
     assert await store.counts(since=NOW + timedelta(seconds=1)) == {}
+
+
+async def test_a_report_counts_the_outcomes_of_its_period_by_category(
+    engine: sa.Engine, clock: FakeClock
+) -> None:
+    store = OutcomeStore(engine, clock=clock)
+    clock.advance(minutes=-1)
+    await store.record("early", "password_reset", Outcome.ESCALATED)  # before the period
+    clock.advance(minutes=1)
+    for conversation, category, outcome in [
+        ("a", "password_reset", Outcome.RESOLVED_BY_BOT),
+        ("b", "password_reset", Outcome.RESOLVED_BY_BOT),
+        ("c", "password_reset", Outcome.ABANDONED),
+        ("d", "delete_account", Outcome.ESCALATED),
+    ]:
+        await store.record(conversation, category, outcome)
+    clock.advance(hours=1)
+    await store.record("late", "delete_account", Outcome.ABANDONED)  # at the end: excluded
+
+    assert outcome_counts(engine, NOW, NOW + timedelta(hours=1)) == {
+        "delete_account": {"escalated": 1},
+        "password_reset": {"abandoned": 1, "resolved_by_bot": 2},
+    }
+    # sorted by category, then outcome, as the report prints them
+    assert [
+        (category, list(counts))
+        for category, counts in outcome_counts(engine, NOW, NOW + timedelta(hours=1)).items()
+    ] == [("delete_account", ["escalated"]), ("password_reset", ["abandoned", "resolved_by_bot"])]
+
+
+def test_without_the_actions_tables_there_are_no_outcome_counts(tmp_path: Path) -> None:
+    empty = create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    assert outcome_counts(empty, NOW, NOW + timedelta(days=1)) is None
+    empty.dispose()
 
 
 async def test_unknown_outcomes_and_empty_categories_are_refused(engine: sa.Engine) -> None:
