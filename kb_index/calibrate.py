@@ -49,7 +49,7 @@ class Outcome:
 def observe(kb: KnowledgeBase, queries: Sequence[EvalQuery]) -> list[Observation]:
     observations = []
     for query in queries:
-        hits = kb.search(query.query, query.history, k=1)
+        hits = kb.lookup(query.query, query.history, k=1)  # what answers are decided on
         best = hits[0] if hits else None
         observations.append(
             Observation(

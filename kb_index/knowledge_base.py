@@ -192,16 +192,48 @@ class KnowledgeBase:
         ranked = snapshot.retriever.rank(vector, text, k, filters)
         return [self._hit(snapshot, item, vector) for item in ranked]
 
+    def lookup(
+        self,
+        query: str,
+        history: Sequence[str] = (),
+        k: int = 5,
+        filters: Mapping[str, str] | None = None,
+    ) -> list[SearchHit]:
+        """The ``k`` best articles for a customer's message in its
+        conversation: the message read alone or with the earlier turns
+        (``history``, as for ``search``), whichever reading the help center is
+        surer of (the higher best similarity). A follow-up that leaves out its
+        topic ("is there a fee?") needs the earlier turns; a new question
+        ("how much is Plus then?") is read better alone than mixed with the
+        previous topic."""
+        return self._lookup(self._current(), query, history, k, filters)
+
+    def _lookup(
+        self,
+        snapshot: Snapshot,
+        query: str,
+        history: Sequence[str],
+        k: int,
+        filters: Mapping[str, str] | None,
+    ) -> list[SearchHit]:
+        hits = self._search(snapshot, query, history, k, filters)
+        if not history:
+            return hits
+        alone = self._search(snapshot, query, (), k, filters)
+        if alone and (not hits or alone[0].similarity >= hits[0].similarity):
+            return alone
+        return hits
+
     def answer(
         self,
         query: str,
         history: Sequence[str] = (),
         filters: Mapping[str, str] | None = None,
     ) -> Answer:
-        """The best passage if its similarity reaches the calibrated
-        threshold, plus up to two related articles."""
+        """The best passage (of ``lookup``) if its similarity reaches the
+        calibrated threshold, plus up to two related articles."""
         snapshot = self._current()
-        hits = self._search(snapshot, query, history, RELATED + 1, filters)
+        hits = self._lookup(snapshot, query, history, RELATED + 1, filters)
         threshold = self.settings.confidence_threshold
         version_id = snapshot.version.id
         if not hits:

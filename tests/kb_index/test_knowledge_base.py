@@ -100,6 +100,28 @@ def test_history_supplies_the_topic_of_a_follow_up_question(kb: KnowledgeBase) -
     assert [hit.chunk_id for hit in with_history] == ["track-order#2"]
 
 
+def test_an_answer_reads_the_message_alone_or_with_history_whichever_is_surer(
+    kb: KnowledgeBase,
+) -> None:
+    """A follow-up that leaves out its topic keeps the earlier turn's; a new
+    question after it is not pulled back to the previous topic."""
+    earlier = ["where is my parcel, can I track it?"]
+    follow_up = "what if it has not changed for a while?"
+    assert [hit.doc_id for hit in kb.lookup(follow_up, earlier, k=1)] == ["track-order"]
+    new_question = "I forgot my password, how do I reset it?"
+    mixed = kb.search(new_question, history=earlier, k=1)
+    alone = kb.search(new_question, k=1)
+    chosen = kb.lookup(new_question, earlier, k=1)
+    assert [hit.doc_id for hit in chosen] == ["reset-password"]
+    assert chosen[0].similarity == max(mixed[0].similarity, alone[0].similarity)
+    assert alone[0].similarity > mixed[0].similarity
+    answer = kb.answer(new_question, earlier)
+    assert (answer.best and answer.best.doc_id, answer.score) == (
+        "reset-password",
+        alone[0].similarity,
+    )
+
+
 def test_answer_is_confident_only_above_the_threshold(kb: KnowledgeBase) -> None:
     answer = kb.answer("I forgot my password, how do I reset it?")
     assert (answer.confident, answer.best and answer.best.doc_id, answer.version_id) == (
