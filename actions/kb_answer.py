@@ -53,9 +53,14 @@ UNAVAILABLE = (
 
 def previous_customer_turns(tracker: Tracker, limit: int = HISTORY_TURNS) -> list[str]:
     """The customer's earlier messages, most recent first (the current one excluded)."""
+    return earlier_customer_texts(tracker.events, limit)
+
+
+def earlier_customer_texts(events: list[dict[str, Any]], limit: int = HISTORY_TURNS) -> list[str]:
+    """``previous_customer_turns`` from a tracker's events."""
     texts = [
         str(event.get("text"))
-        for event in tracker.events
+        for event in events
         if event.get("event") == "user"
         and event.get("text")
         and not str(event["text"]).startswith("/")

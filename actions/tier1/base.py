@@ -45,6 +45,9 @@ HANDOFF = "action_handoff"
 # handoff_reason of a request the routing's triage says only a person can handle.
 TRIAGE = "triage"
 EXPLICIT_REQUEST = "explicit_request"
+# The flow's first message was a question the help center answers (kb_gate).
+HELP_CENTER_QUESTION = "help_center_question"
+ANSWER_FROM_KB = "action_answer_from_kb"
 # Reasons to hand over at once rather than offer a person first.
 DIRECT_HANDOFF_REASONS = frozenset({TRIAGE, EXPLICIT_REQUEST})
 
@@ -53,20 +56,48 @@ DIRECT_HANDOFF_REASONS = frozenset({TRIAGE, EXPLICIT_REQUEST})
 class FlowInfo:
     category: str  # outcome category and handoff topic: the flow's intent
     title: str  # how the bot names the flow to the customer ("back to ...")
+    # The help-center articles (ids, or a whole category) about the task the
+    # flow does: a question whose best article is another one is answered from
+    # the help center instead (actions.tier1.kb_gate). None: the flow always runs.
+    articles: tuple[str, ...] = ()
 
 
 # Every Tier 1 form.
 FLOWS: dict[str, FlowInfo] = {
-    "password_reset_form": FlowInfo("password_reset", "your password reset"),
-    "order_status_form": FlowInfo("order_status", "your order"),
-    "cancel_order_form": FlowInfo("cancel_order", "cancelling your order"),
-    "change_address_form": FlowInfo("change_shipping_address", "changing the delivery address"),
-    "account_activation_form": FlowInfo("account_activation", "activating your account"),
-    "account_status_form": FlowInfo("account_status", "your account status"),
-    "cancel_subscription_form": FlowInfo("cancel_subscription", "cancelling Brightwave Plus"),
-    "delete_account_form": FlowInfo("delete_account", "deleting your account"),
+    "password_reset_form": FlowInfo(
+        "password_reset", "your password reset",
+        ("reset-password", "account-locked", "cant-sign-in"),
+    ),
+    "order_status_form": FlowInfo(
+        "order_status", "your order",
+        ("track-order", "late-parcel", "lost-parcel", "returned-to-sender"),
+    ),
+    "cancel_order_form": FlowInfo(
+        "cancel_order", "cancelling your order", ("cancel-order", "change-order")
+    ),
+    "change_address_form": FlowInfo(
+        "change_shipping_address", "changing the delivery address",
+        ("change-shipping-address", "change-order"),
+    ),
+    "account_activation_form": FlowInfo(
+        "account_activation", "activating your account",
+        ("activation-email-not-received", "activation-link-expired"),
+    ),
+    "account_status_form": FlowInfo(
+        "account_status", "your account status",
+        ("account-status-explained", "account-locked", "account-suspended"),
+    ),
+    "cancel_subscription_form": FlowInfo(
+        "cancel_subscription", "cancelling Brightwave Plus",
+        ("cancel-brightwave-plus", "plus-refunds"),
+    ),
+    "delete_account_form": FlowInfo(
+        "delete_account", "deleting your account", ("delete-account",)
+    ),
+    # Answers questions itself (from the catalogue, with the article): never
+    # replaced by the help center.
     "compatibility_form": FlowInfo("compatibility", "your compatibility question"),
-}
+}  # fmt: skip
 
 GAVE_UP = "I'm sorry, I'm not getting this right."
 SYSTEM_DOWN = (

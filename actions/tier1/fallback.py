@@ -23,9 +23,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.greet import TOPICS
 from actions.kb_answer import previous_customer_turns
 from actions.tier1 import typed_secrets
-from actions.tier1.base import HANDOFF, TRIAGE, context, utter
+from actions.tier1.base import FLOWS, HANDOFF, TRIAGE, context, utter
 from actions.tier1.compatibility import answered_compatibility_last, names_compatibility_subject
 from actions.tier1.intents import INTENT_TITLES
+from actions.tier1.kb_gate import is_question
 from actions.tier1.messages import Message, button, message
 from actions.tier1.parsing import asks_for_person, has_words
 from actions.tier1.turn import Turn
@@ -173,17 +174,21 @@ async def compatibility_follow_up(ctx: Any) -> bool:
         return False
 
 
-async def person_or_follow_up(ctx: Any) -> list[EventType] | None:
+async def person_or_follow_up(ctx: Any, in_flow: bool = False) -> list[EventType] | None:
     """Where an unclear or out-of-scope message goes before it is clarified or
     declined: a request for a person hands over; right after an answer, a
     follow-up is answered with the previous turns ("and the pulse lite?" by the
     compatibility flow, "and naps?" by the help center, which records a miss
-    for kb gaps). None: neither."""
+    for kb gaps); in the middle of a flow (``in_flow``), a question is looked
+    up in the help center with the flow's turns ("wait, is there a fee if I
+    cancel now?"), and the flow then asks its question again. None: neither."""
     if asks_for_person(ctx.turn.text):
         return [SlotSet("handoff_reason", "explicit_request"), FollowupAction(HANDOFF)]
     if await compatibility_follow_up(ctx):
         return [FollowupAction(COMPATIBILITY_FORM)]
-    if follows_an_answer(ctx.events) and bad_input(ctx.turn.text) is None:
+    if bad_input(ctx.turn.text) is not None:
+        return None
+    if follows_an_answer(ctx.events) or (in_flow and is_question(ctx.turn.text)):
         return [FollowupAction(KB_ANSWER_ACTION)]
     return None
 
@@ -236,9 +241,9 @@ class ActionClarify(Action):
 
 class ActionOutOfScope(Action):
     """A message NLU calls out of scope: a request for a person is handed
-    over; a follow-up of a help-center answer ("is there a fee?") is looked up
-    with the previous turns (failure class 3 of issue 23); anything else is
-    declined."""
+    over; a follow-up of a help-center answer ("is there a fee?"), or a
+    question in the middle of a flow, is looked up with the previous turns
+    (failure classes 3 and 5 of issue 23); anything else is declined."""
 
     def name(self) -> str:
         return OUT_OF_SCOPE_ACTION
@@ -246,7 +251,8 @@ class ActionOutOfScope(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        routed = await person_or_follow_up(context(tracker))
+        in_flow = tracker.active_loop.get("name") in FLOWS
+        routed = await person_or_follow_up(context(tracker), in_flow)
         if routed is not None:
             return routed
         dispatcher.utter_message(text=OUT_OF_SCOPE)

@@ -20,6 +20,9 @@ Shared behaviour:
 * ``MAX_FAILURES`` invalid answers end the form and its submit action offers a
   person (``handoff_reason`` ``form_failed``); a business system that does not
   answer does the same with ``backend_error``;
+* a question the help center answers better than the flow ("how do I turn
+  on 2-step verification?" for account activation) ends the form before it
+  asks anything, and the article is shown (``actions.tier1.kb_gate``);
 * a request the routing's triage says only a person can handle (``hand_over``
   keyword rules in ``handoff/routing.yml``: GDPR, legal threats, a hacked
   account...) ends the form before it asks anything and hands over at once
@@ -38,14 +41,17 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backends import BackendUnavailable, Outcome
+from actions.kb_answer import article_message, earlier_customer_texts
 from actions.tier1 import outcomes, typed_secrets, verification
 from actions.tier1.base import (
+    ANSWER_FROM_KB,
     DIRECT_HANDOFF_REASONS,
     EXPLICIT_REQUEST,
     FLOW_SLOTS,
     FLOWS,
     GAVE_UP,
     HANDOFF,
+    HELP_CENTER_QUESTION,
     MAX_FAILURES,
     OFFER_HUMAN,
     REQUESTED_SLOT,
@@ -63,6 +69,7 @@ from actions.tier1.base import (
     utter,
 )
 from actions.tier1.intents import INTERRUPT_CONFIDENCE, INTERRUPTING_INTENTS, LEAVING_INTENTS
+from actions.tier1.kb_gate import help_center_hit
 from actions.tier1.parsing import asks_for_person
 from actions.tier1.turn import IDENTITY_SLOTS, FormTurn, form_turn, previous_active_loop
 
@@ -111,6 +118,17 @@ async def start(flow: Flow, ctx: FlowContext) -> None:
             # asked for; the flow's topic picks the queue.
             give_up(ctx, EXPLICIT_REQUEST)
             return
+        own, history = FLOWS[flow.form].articles, earlier_customer_texts(ctx.events)
+        if (
+            own
+            and ctx.turn.intent in flow.triggers
+            and await help_center_hit(ctx.turn, own, ctx.deps.kb, history)
+        ):
+            # "How do I turn on 2-step verification?" is no request to act:
+            # the help center answers it, nobody's identity is checked.
+            give_up(ctx, HELP_CENTER_QUESTION)
+            ctx.clear("flow_category")
+            return
         await verification.prefill(flow, ctx)
         await flow.prefill(ctx)
 
@@ -134,6 +152,16 @@ async def answer(flow: Flow, slot: str, ctx: FlowContext) -> bool:
             holds_value = await flow.answers(slot, ctx)
         if not holds_value:
             if turn.intent in flow.triggers:
+                hit = None
+                if FLOWS[flow.form].articles:
+                    # Read alone: mixed with the flow's first message ("cancel
+                    # my Plus") it would find the flow's article, not the part
+                    # about the question.
+                    hit = await help_center_hit(turn, (), ctx.deps.kb)
+                if hit is not None:
+                    # A question about something next to the flow: answered,
+                    # then the flow asks its question again.
+                    ctx.say(article_message(hit, []))
                 ctx.set("flow_failures", float(failures))  # asked again: no strike
                 return True
             if turn.intent in INTERRUPTING_INTENTS and confident:
@@ -225,7 +253,10 @@ Complete = Callable[[FlowContext], Awaitable[Completion]]
 async def finish(flow: Flow, ctx: FlowContext, complete: Complete) -> list[EventType]:
     """Runs ``complete`` (unless the form gave up), records the outcome, clears
     the flow's slots, then runs the followup or resumes an interrupted flow."""
-    if ctx.get("flow_failed"):
+    if ctx.get("flow_failed") and ctx.get("handoff_reason") == HELP_CENTER_QUESTION:
+        ctx.clear("handoff_reason")  # nobody is handed anything
+        done = Completion(None, followup=ANSWER_FROM_KB)
+    elif ctx.get("flow_failed"):
         direct = ctx.get("handoff_reason") in DIRECT_HANDOFF_REASONS
         done = Completion(None, followup=HANDOFF if direct else OFFER_HUMAN)
     else:
