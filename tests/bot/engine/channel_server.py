@@ -1,8 +1,9 @@
 """Frontline's widget channel (``bot.engine.channel``) on a real Sanic server, without
 a model: what Rasa would do with a message is played by a small handler.
 
-Runs on the engine's Python 3.10 (``rasa`` importable); ``tests/bot/
-test_channel.py`` starts it and talks to it over socket.io:
+Runs on the engine's Python 3.10 (``rasa`` importable). The application's
+``tests/bot/test_channel.py`` starts it and talks to it over socket.io (the
+socket.io client needs a newer aiohttp than Rasa allows in the engine):
 
     .venv/engine/bin/python tests/bot/engine/channel_server.py PORT CREDENTIALS_JSON
 

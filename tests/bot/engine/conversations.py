@@ -1,6 +1,6 @@
-"""Conversations for the scripts that compare engine speed-ups with Rasa's own
-code inside the Rasa engine (Python 3.10; imported there): every rule of
-data/rules, a form, one that rewrites its applied events, and a long one."""
+"""Conversations for the tests that compare engine speed-ups with Rasa's own
+code: every rule of data/rules, a form, one that rewrites its applied events,
+and a long one."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from rasa.shared.core.events import (
 from rasa.shared.core.generator import TrainingDataGenerator
 from rasa.shared.importers.importer import TrainingDataImporter
 
+from tests.bot.engine.harness import ROOT
+
 
 def intent(name: str) -> dict[str, Any]:
     return {"name": name, "confidence": 1.0}
@@ -33,7 +35,7 @@ def said(text: str, name: str, entities: Any = ()) -> UserUttered:
 def rules() -> list[list[Event]]:
     """The events of every rule of data/rules."""
     importer = TrainingDataImporter.load_from_dict(
-        domain_path="bot/domain", training_data_paths=["data/rules"]
+        domain_path=str(ROOT / "bot" / "domain"), training_data_paths=[str(ROOT / "data" / "rules")]
     )
     trackers = TrainingDataGenerator(
         importer.get_stories(),

@@ -1,6 +1,5 @@
-"""bot/engine/policy_states.py runs inside the Rasa engine (Python 3.10): a script run
-with the engine's Python loads the product model and compares states and
-predictions with Rasa's own ``past_states``:
+"""bot/engine/policy_states.py: with the product model, states and predictions
+equal Rasa's own ``past_states``:
 
 * at every step of every rule of data/rules and of conversations with a form,
   on a tracker built afresh for each step (nothing to carry forward);
@@ -9,66 +8,97 @@ predictions with Rasa's own ``past_states``:
   a restart, a new session and turns hidden from ML policies: after every
   event, the states for every set of options; before every action, the
   prediction.
+
+In a fresh engine process: installing replaces ``past_states`` for the rest of
+the process.
 """
 
 from __future__ import annotations
 
-import textwrap
+import gc
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-from core.runtime import load_settings
-from launcher.stack import StackSettings, train
-from tests.bot.engine.harness import run_script
+from rasa.core.agent import Agent
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.events import ActionExecuted, Event
+from rasa.shared.core.trackers import DialogueStateTracker
 
-ENGINE_SCRIPT = textwrap.dedent(
-    """
-    import gc, json, sys
+from bot.engine import policy_states
+from tests.bot.engine import conversations as engine_conversations
+from tests.bot.engine.harness import in_fresh_engine
+from tests.bot.engine.values import plain
 
-    from rasa.core.agent import Agent
-    from rasa.shared.core.events import ActionExecuted
-    from rasa.shared.core.trackers import DialogueStateTracker
+PastStates = Callable[..., Any]
 
-    from bot.engine import policy_states
-    from tests.bot.engine import conversations as engine_conversations
-    from tests.bot.engine.values import plain
 
-    processor = Agent.load(sys.argv[1]).processor
+class Predictions:
+    """Predicts with a processor, with Rasa's ``past_states`` or ours (which is
+    in place again afterwards), and counts the events each replays
+    (``DialogueStateTracker.update`` calls)."""
+
+    def __init__(self, processor: MessageProcessor) -> None:
+        self.processor = processor
+        self.replayed_events = 0
+
+    def predict(
+        self, tracker: DialogueStateTracker, past_states: PastStates
+    ) -> tuple[Any, int, list[Any]]:
+        """The prediction, the events replayed for it, and what it found."""
+        rasa_update = DialogueStateTracker.update
+
+        def counting_update(self_: DialogueStateTracker, *args: Any, **kwargs: Any) -> Any:
+            self.replayed_events += 1
+            return rasa_update(self_, *args, **kwargs)
+
+        DialogueStateTracker.past_states = past_states
+        DialogueStateTracker.update = counting_update
+        before = self.replayed_events
+        try:
+            prediction = self.processor._predict_next_with_tracker(tracker)
+        finally:
+            DialogueStateTracker.update = rasa_update
+            DialogueStateTracker.past_states = policy_states.past_states
+        found = [
+            prediction.policy_name,
+            plain(prediction.probabilities),
+            prediction.is_end_to_end_prediction,
+            prediction.is_no_user_prediction,
+        ]
+        return prediction, self.replayed_events - before, found
+
+
+def leaves(states: list[dict[str, Any]]) -> list[str]:
+    return sorted(
+        {
+            type(leaf).__name__
+            for state in states
+            for sub_state in state.values()
+            for leaf in sub_state.values()
+        }
+    )
+
+
+def compare_states(model: str) -> dict[str, Any]:
+    processor = Agent.load(model).processor
     domain = processor.domain
-
-    conversations = engine_conversations.all_conversations()
-    FORM = conversations[-3]
+    conversations: list[list[Event]] = engine_conversations.all_conversations()
+    form = conversations[-3]
 
     featurized = [s.name for s in domain.slots if s.influence_conversation][:3]
-    RULE_ONLY = {"rule_only_slots": featurized, "rule_only_loops": ["order_status_form"]}
-    OPTIONS = [
-        dict(omit_unset_slots=omit, ignore_rule_only_turns=ignore, rule_only_data=data)
-        for omit in (False, True) for ignore in (False, True)
-        for data in ((None, RULE_ONLY) if ignore else (None,))
+    rule_only = {"rule_only_slots": featurized, "rule_only_loops": ["order_status_form"]}
+    options_sets = [
+        {"omit_unset_slots": omit, "ignore_rule_only_turns": ignore, "rule_only_data": data}
+        for omit in (False, True)
+        for ignore in (False, True)
+        for data in ((None, rule_only) if ignore else (None,))
     ]
 
     rasa_past_states = policy_states._rasa_past_states
     ours_past_states = policy_states.past_states
-    rasa_update = DialogueStateTracker.update
-    replayed_events = 0
-
-    def counting_update(self, *args, **kwargs):
-        global replayed_events
-        replayed_events += 1
-        return rasa_update(self, *args, **kwargs)
-
-    def predict(tracker, past_states):
-        global replayed_events
-        DialogueStateTracker.past_states = past_states
-        DialogueStateTracker.update = counting_update
-        before = replayed_events
-        try:
-            prediction = processor._predict_next_with_tracker(tracker)
-        finally:
-            DialogueStateTracker.update = rasa_update
-            DialogueStateTracker.past_states = ours_past_states
-        return prediction, replayed_events - before, [
-            prediction.policy_name, plain(prediction.probabilities),
-            prediction.is_end_to_end_prediction, prediction.is_no_user_prediction,
-        ]
+    predict = Predictions(processor).predict
 
     policy_states.install()
     policy_states.install()  # idempotent
@@ -89,7 +119,7 @@ ENGINE_SCRIPT = textwrap.dedent(
     # 2. one tracker growing event by event
     steps = states_same = predictions = predictions_same = 0
     replayed = [[0, 0] for _ in conversations]  # events replayed: Rasa's, ours
-    differences = []
+    differences: list[list[Any]] = []
     for number, events in enumerate(conversations):
         tracker = DialogueStateTracker(f"g{number}", domain.slots)  # predicts
         twin = DialogueStateTracker(f"g{number}", domain.slots)  # gives states
@@ -97,20 +127,21 @@ ENGINE_SCRIPT = textwrap.dedent(
             if isinstance(event, ActionExecuted) and tracker.events:
                 # the processor logs the prediction's events before the action
                 followup = tracker.followup_action  # a prediction clears it
-                rasa, rasa_replayed, rasa_found = predict(tracker, rasa_past_states)
+                _, rasa_replayed, rasa_found = predict(tracker, rasa_past_states)
                 tracker.followup_action = followup
                 ours, ours_replayed, ours_found = predict(tracker, ours_past_states)
                 predictions += 1
                 predictions_same += ours_found == rasa_found
                 replayed[number] = [
-                    replayed[number][0] + rasa_replayed, replayed[number][1] + ours_replayed
+                    replayed[number][0] + rasa_replayed,
+                    replayed[number][1] + ours_replayed,
                 ]
                 for extra in ours.events:
                     tracker.update(extra)
                     twin.update(extra)
             tracker.update(event)
             twin.update(event)
-            for options in OPTIONS:
+            for options in options_sets:
                 steps += 1
                 expected = rasa_past_states(twin, domain, **options)
                 got = twin.past_states(domain, **options)
@@ -120,7 +151,7 @@ ENGINE_SCRIPT = textwrap.dedent(
                     differences.append([number, len(twin.events), str(options)])
 
     # each caller gets its own states: editing them changes nothing for the next
-    tracker = DialogueStateTracker.from_events("t", FORM, domain.slots)
+    tracker = DialogueStateTracker.from_events("t", form, domain.slots)
     untouched = json.dumps(tracker.past_states(domain))
     for _ in range(2):  # the states computed, then the remembered ones
         edited = tracker.past_states(domain)
@@ -131,24 +162,20 @@ ENGINE_SCRIPT = textwrap.dedent(
     tracker.update(ActionExecuted("action_handoff"))
     longer = tracker.past_states(domain)
 
-    def leaves(states):
-        return sorted({
-            type(leaf).__name__
-            for state in states for sub_state in state.values() for leaf in sub_state.values()
-        })
-
     # a tracker's replays go with it, and there are never more than the limit
     alive = len(policy_states._replays)
     del tracker
     gc.collect()
     after_release = alive - len(policy_states._replays)
-    many = [DialogueStateTracker.from_events(f"m{i}", FORM, domain.slots)
-            for i in range(policy_states.MAX_REPLAYS + 10)]
-    for tracker in many:
-        tracker.past_states(domain)
+    many = [
+        DialogueStateTracker.from_events(f"m{i}", form, domain.slots)
+        for i in range(policy_states.MAX_REPLAYS + 10)
+    ]
+    for each in many:
+        each.past_states(domain)
     bounded = len(policy_states._replays)
 
-    print(json.dumps({
+    return {
         "installed": installed,
         "fresh": fresh > 150,  # every step of the 56 rules and two conversations
         "fresh_same": fresh_same == fresh,
@@ -165,15 +192,11 @@ ENGINE_SCRIPT = textwrap.dedent(
         "leaf_types": leaves(again),
         "released_with_tracker": after_release,
         "bounded": bounded == policy_states.MAX_REPLAYS,
-    }))
-    """
-)
+    }
 
 
-def test_states_carried_forward_are_rasas_states() -> None:
-    report = run_script(
-        ENGINE_SCRIPT, str(train(load_settings(StackSettings, _env_file=None))), timeout=900
-    )
+def test_states_carried_forward_are_rasas_states(product_model: Path) -> None:
+    report = in_fresh_engine(compare_states, str(product_model), timeout=900)
     # Rasa replays the whole conversation at each call; here only what is new,
     # except where the applied events were rewritten: in all, and over the
     # long conversation, a fraction of the events Rasa replays

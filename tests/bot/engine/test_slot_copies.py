@@ -1,68 +1,84 @@
-"""bot/engine/slot_copies.py runs inside the Rasa engine (Python 3.10): a script run
-with the engine's Python copies every slot of the product's domain and one of
-every slot type, set and unset, with ``Slot.__copy__`` and with the copy
-module's own protocol, and compares the copies; a slot type with its own
-pickling hook must still go through the copy module."""
+"""bot/engine/slot_copies.py: every slot of the product's domain and one of
+every slot type, set and unset, is copied with ``Slot.__copy__`` and with the
+copy module's own protocol, and the copies compared; a slot type with its own
+pickling hook must still go through the copy module. In a fresh engine
+process: installing replaces ``Slot.__copy__`` for the rest of the process."""
 
 from __future__ import annotations
 
-import textwrap
+import copy
+from typing import Any
 
-from tests.bot.engine.harness import run_script
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.slots import (
+    AnySlot,
+    BooleanSlot,
+    CategoricalSlot,
+    FloatSlot,
+    ListSlot,
+    Slot,
+    TextSlot,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
 
-ENGINE_SCRIPT = textwrap.dedent(
-    """
-    import copy, json
+from bot.engine import slot_copies
+from tests.bot.engine.harness import ROOT, in_fresh_engine
 
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.slots import (
-        AnySlot, BooleanSlot, CategoricalSlot, FloatSlot, ListSlot, Slot, TextSlot,
-    )
-    from rasa.shared.core.trackers import DialogueStateTracker
+SLOT_TYPES = ["AnySlot", "BooleanSlot", "CategoricalSlot", "FloatSlot", "ListSlot", "TextSlot"]
+MAPPINGS = [{"type": "from_text"}]
+VALUES = {"any": 1, "flag": True, "text": "x", "amount": 3.0, "items": ["a"], "colour": "red"}
 
-    from bot.engine import slot_copies
+hooked: list[str] = []
 
-    def by_copy_module(slot):
-        return slot_copies._copy_module_copy(slot)
 
-    mappings = [{"type": "from_text"}]
-    slots = list(Domain.load("bot/domain").slots) + [
-        AnySlot("any", mappings), BooleanSlot("flag", mappings), TextSlot("text", mappings),
-        FloatSlot("amount", mappings, max_value=10.0), ListSlot("items", mappings),
-        CategoricalSlot("colour", mappings, values=["red", "blue"]),
+class PickledSlot(TextSlot):
+    """A slot type with its own pickling hook."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        hooked.append(self.name)
+        return dict(self.__dict__, name=self.name + "-copy")
+
+
+def all_slots() -> list[Slot]:
+    """The domain's slots, one of each type unset, and the same six set."""
+    slots = [
+        *Domain.load(str(ROOT / "bot" / "domain")).slots,
+        AnySlot("any", MAPPINGS),
+        BooleanSlot("flag", MAPPINGS),
+        TextSlot("text", MAPPINGS),
+        FloatSlot("amount", MAPPINGS, max_value=10.0),
+        ListSlot("items", MAPPINGS),
+        CategoricalSlot("colour", MAPPINGS, values=["red", "blue"]),
     ]
     for slot in slots[-6:]:
         twin = copy.copy(slot)
-        twin.value = {"any": 1, "flag": True, "text": "x", "amount": 3.0,
-                      "items": ["a"], "colour": "red"}[slot.name]
+        twin.value = VALUES[slot.name]
         slots.append(twin)
+    return slots
 
-    def same_copy(slot):
-        ours, theirs = slot_copies.copy_slot(slot), by_copy_module(slot)
-        return (
-            type(ours) is type(theirs) is type(slot)
-            and ours is not slot
-            and ours.__dict__ == theirs.__dict__ == slot.__dict__
-            and all(ours.__dict__[k] is v for k, v in slot.__dict__.items())
-            and ours.as_feature() == slot.as_feature()
-        )
 
-    hooked = []
+def same_copy(slot: Slot) -> bool:
+    ours, theirs = slot_copies.copy_slot(slot), slot_copies._copy_module_copy(slot)
+    return (
+        type(ours) is type(theirs) is type(slot)
+        and ours is not slot
+        and ours.__dict__ == theirs.__dict__ == slot.__dict__
+        and all(ours.__dict__[k] is v for k, v in slot.__dict__.items())
+        and ours.as_feature() == slot.as_feature()
+    )
 
-    class PickledSlot(TextSlot):
-        def __getstate__(self):
-            hooked.append(self.name)
-            return dict(self.__dict__, name=self.name + "-copy")
 
+def copy_every_slot() -> dict[str, Any]:
+    slots = all_slots()
     slot_copies.install()
     slot_copies.install()  # idempotent
     tracker = DialogueStateTracker("t", slots)
-    pickled = copy.copy(PickledSlot("p", mappings))
+    pickled = copy.copy(PickledSlot("p", MAPPINGS))
     # a copy is independent: setting its value leaves the original alone
     original = slots[0]
     before = original.value
     copy.copy(original).value = "changed"
-    print(json.dumps({
+    return {
         "installed": Slot.__copy__ is slot_copies.copy_slot,
         "slots": len(slots),
         "types": sorted({type(s).__name__ for s in slots}),
@@ -74,16 +90,11 @@ ENGINE_SCRIPT = textwrap.dedent(
         "hooked_class_uses_its_hook": [hooked, pickled.name],
         "copied_directly": sorted(c.__name__ for c, p in slot_copies._plain_classes.items() if p),
         "original_unchanged": original.value == before,
-    }))
-    """
-)
-
-
-SLOT_TYPES = ["AnySlot", "BooleanSlot", "CategoricalSlot", "FloatSlot", "ListSlot", "TextSlot"]
+    }
 
 
 def test_slots_are_copied_as_the_copy_module_copies_them() -> None:
-    report = run_script(ENGINE_SCRIPT)
+    report = in_fresh_engine(copy_every_slot)
     assert report.pop("slots") > 20  # the domain's slots and twelve more
     assert report == {
         "installed": True,

@@ -1,65 +1,19 @@
-"""bot/engine/speedups.py, run inside the Rasa engine (Python 3.10): the
-speedups are installed once and named in the log, refused on an untested Rasa,
-and left out (Rasa's own code runs) with FRONTLINE_ENGINE_SPEEDUPS=off."""
+"""bot/engine/speedups.py: the speedups are installed once and named in the log,
+refused on an untested Rasa, and left out (Rasa's own code runs) with
+FRONTLINE_ENGINE_SPEEDUPS=off. In a fresh engine process: installing replaces
+Rasa's code for the rest of the process."""
 
 from __future__ import annotations
 
-import textwrap
+import logging
+import os
+from typing import Any
 
-from tests.bot.engine.harness import run_script
+import rasa
+from rasa.engine.runner.dask import DaskGraphRunner
 
-ENGINE_SCRIPT = textwrap.dedent(
-    """
-    import json, logging, os, sys
-
-    import rasa
-    from rasa.core.actions.action import RemoteAction
-    from rasa.engine.runner.dask import DaskGraphRunner
-
-    from bot.engine import speedups
-
-    records = []
-    handler = logging.Handler()
-    handler.emit = lambda record: records.append(record.getMessage())
-    logging.getLogger("bot.engine.speedups").addHandler(handler)
-    logging.getLogger("bot.engine.speedups").setLevel(logging.INFO)
-
-    def fresh():
-        speedups._installed = None
-
-    rasas_run = DaskGraphRunner.run
-    result = {}
-
-    os.environ[speedups.SETTING] = "off"
-    fresh()
-    result["off"] = speedups.install()
-    result["off_keeps_rasa"] = DaskGraphRunner.run is rasas_run
-
-    os.environ[speedups.SETTING] = "sometimes"
-    fresh()
-    try:
-        speedups.install()
-    except speedups.SpeedupsRefused as error:
-        result["bad_setting"] = str(error)
-
-    os.environ[speedups.SETTING] = "on"
-    real, rasa.__version__ = rasa.__version__, "3.6.22"
-    fresh()
-    try:
-        speedups.install()
-    except speedups.SpeedupsRefused as error:
-        result["other_rasa"] = str(error)
-    result["refused_keeps_rasa"] = DaskGraphRunner.run is rasas_run
-    rasa.__version__ = real
-
-    fresh()
-    result["installed"] = speedups.install()
-    result["again"] = speedups.install()
-    result["replaced"] = DaskGraphRunner.run is not rasas_run
-    result["log"] = records
-    print(json.dumps(result))
-    """
-)
+from bot.engine import speedups
+from tests.bot.engine.harness import in_fresh_engine
 
 NAMES = [
     "action responses validated by prebuilt validators",
@@ -72,9 +26,60 @@ NAMES = [
 ]
 
 
+class Recorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def install_afresh() -> list[str]:
+    speedups._installed = None
+    return speedups.install()
+
+
+def refusal() -> str | None:
+    try:
+        install_afresh()
+    except speedups.SpeedupsRefused as error:
+        return str(error)
+    return None
+
+
+def install_with_each_setting() -> dict[str, Any]:
+    """Installs with the setting off, unknown and on, on another Rasa, then
+    on this one, twice."""
+    log = logging.getLogger("bot.engine.speedups")
+    recorder = Recorder()
+    log.addHandler(recorder)
+    log.setLevel(logging.INFO)
+    rasas_run = DaskGraphRunner.run
+    result: dict[str, Any] = {}
+
+    os.environ[speedups.SETTING] = "off"
+    result["off"] = install_afresh()
+    result["off_keeps_rasa"] = DaskGraphRunner.run is rasas_run
+
+    os.environ[speedups.SETTING] = "sometimes"
+    result["bad_setting"] = refusal()
+
+    os.environ[speedups.SETTING] = "on"
+    real, rasa.__version__ = rasa.__version__, "3.6.22"
+    result["other_rasa"] = refusal()
+    result["refused_keeps_rasa"] = DaskGraphRunner.run is rasas_run
+    rasa.__version__ = real
+
+    result["installed"] = install_afresh()
+    result["again"] = speedups.install()
+    result["replaced"] = DaskGraphRunner.run is not rasas_run
+    result["log"] = recorder.messages
+    return result
+
+
 def test_speedups_are_named_refused_on_another_rasa_and_can_be_turned_off() -> None:
-    result = run_script(ENGINE_SCRIPT)
-    assert result == {
+    assert in_fresh_engine(install_with_each_setting) == {
         "off": [],
         "off_keeps_rasa": True,
         "bad_setting": "FRONTLINE_ENGINE_SPEEDUPS must be on or off, not 'sometimes'",

@@ -1,6 +1,4 @@
-"""Helpers for the scripts ``tests.bot.engine.run_script`` runs inside the Rasa
-engine (Python 3.10): imported there, so nothing here may need the app
-environment."""
+"""Engine results as plain values the tests can compare."""
 
 from __future__ import annotations
 

@@ -2,7 +2,10 @@
 with what Rasa does to a message played by ``tests/bot/engine/channel_server.py``:
 every message gets an answer or a reason, a failed one is processed when sent
 again, inputs are capped and cleaned before any work, malformed payloads are
-answered, and a session is resumed only by the browser that holds its token."""
+answered, and a session is resumed only by the browser that holds its token.
+
+The server runs with the engine's Python and this test with the application's:
+python-socketio's client needs a newer aiohttp than Rasa 3.6 allows."""
 
 from __future__ import annotations
 
