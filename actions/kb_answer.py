@@ -3,7 +3,8 @@
 ``action_answer_from_kb`` shows the best passage with the article's title and
 link and up to two related articles, only above the knowledge base's calibrated
 confidence threshold; below it the bot says so, records the question for
-``kb gaps`` and offers a person. ``action_kb_feedback`` stores the customer's
+``kb gaps`` and offers a person. A question about another company's product
+is declined first (``actions.scope``). ``action_kb_feedback`` stores the customer's
 yes or no: no shows the next best article once, a second no hands off.
 """
 
@@ -18,6 +19,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import deps
+from actions.scope import not_ours_reply, other_company_product
 from actions.tier1.parsing import asks_for_person
 
 logger = logging.getLogger(__name__)
@@ -103,6 +105,12 @@ class ActionAnswerFromKB(Action):
             # "I want to speak with an agent about my invoice": the customer
             # asked for a person; the topic picks the queue, not an article.
             return [SlotSet("handoff_reason", "explicit_request"), FollowupAction("action_handoff")]
+        brand = await other_company_product(deps.get().backends.catalogue, query)
+        if brand is not None:
+            # "Where is the sleep score on my Fitbit?": our sleep article would
+            # sound right and be wrong.
+            dispatcher.utter_message(text=not_ours_reply(brand))
+            return [SlotSet("kb_awaiting_feedback", False)]
         kb = deps.get().kb
         try:
             if kb is None:

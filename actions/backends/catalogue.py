@@ -94,6 +94,7 @@ class _CatalogueFile(BaseModel):
     platforms: list[_PlatformEntry]
     compatibility: list[_MatrixEntry]
     devices: list[_DeviceEntry] = []
+    other_brands: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class _Loaded:
     platform_keys: dict[str, str]
     matrix: dict[tuple[str, str], _MatrixEntry]
     devices: dict[str, Device]
+    other_brands: tuple[re.Pattern[str], ...] = ()
 
 
 def _index(source: str, names_by_id: dict[str, list[str]]) -> dict[str, str]:
@@ -180,7 +182,14 @@ def load_catalogue(path: Path) -> _Loaded:
         ),
         matrix=matrix,
         devices=devices,
+        other_brands=tuple(_phrase(name) for name in parsed.other_brands if name.strip()),
     )
+
+
+def _phrase(name: str) -> re.Pattern[str]:
+    """``name`` as whole words, any spacing or hyphen between them, any case."""
+    words = [re.escape(word) for word in re.split(r"[\s-]+", name.strip())]
+    return re.compile(r"\b" + r"[\s-]*".join(words) + r"\b", re.IGNORECASE)
 
 
 class YamlCatalogue:
@@ -212,6 +221,13 @@ class YamlCatalogue:
 
     async def find_device(self, text: str) -> Device | None:
         return self._data().devices.get(lookup_key(text))
+
+    async def other_brand_in(self, text: str) -> str | None:
+        for pattern in self._data().other_brands:
+            found = pattern.search(text)
+            if found:
+                return found.group(0)
+        return None
 
     async def compatibility(
         self, product: str, platform: str, os_version: str | None = None

@@ -116,6 +116,11 @@ class CatalogueBackend(Protocol):
         like ``find_product``; None if the catalogue does not list it."""
         ...
 
+    async def other_brand_in(self, text: str) -> str | None:
+        """The first brand or product of another company (``other_brands``: ones
+        we neither sell nor support) that ``text`` names, as written there."""
+        ...
+
     async def compatibility(
         self, product: str, platform: str, os_version: str | None = None
     ) -> Compatibility:
