@@ -105,7 +105,15 @@ def order_status_text(order: Order, today: date) -> str:
         lines.append("You'll get an email with the tracking link as soon as it ships.")
     elif order.status is OrderStatus.DELIVERED:
         when = f" on {day(order.delivered_on, today)}" if order.delivered_on else ""
-        lines = [f"Order {number} ({items_text(order)}) was delivered{when}."]
+        by = f" by {shipment.carrier}" if shipment is not None else ""
+        lines = [f"Order {number} ({items_text(order)}) was delivered{by}{when}."]
+        if shipment is not None:
+            # Who delivered it and the proof: what a customer who cannot find
+            # the parcel needs next.
+            lines.append(
+                f"Tracking number {shipment.tracking_number}: [see the delivery on the "
+                f"{shipment.carrier} website]({shipment.tracking_url})"
+            )
     elif order.status is OrderStatus.CANCELLED:
         lines = [f"Order {number} ({items_text(order)}) was cancelled."]
     elif order.status is OrderStatus.RETURNED_TO_SENDER:

@@ -146,7 +146,9 @@ async def test_the_order_number_used_to_verify_is_the_order_looked_up(env: Env) 
             "email with the tracking link as soon as it ships."
         )),
         ("C-1001", "BW-104118", (
-            "Order BW-104118 (Brightwave Buds Pro) was delivered on Wednesday 11 February."
+            "Order BW-104118 (Brightwave Buds Pro) was delivered by PostNL on Wednesday 11 "
+            "February.\nTracking number 3SBRWV0104118: [see the delivery on the PostNL website]"
+            "(https://jouw.postnl.nl/track-and-trace/3SBRWV0104118-NL-1016GV)"
         )),
         ("C-1001", "BW-103877", "Order BW-103877 (Brightwave Scale One) was cancelled."),
         ("C-1003", "BW-104322", (
@@ -425,7 +427,9 @@ async def test_delivered_but_not_received_goes_to_a_person(env: Env, said: str) 
         FollowupAction("action_handoff"),
     ]
     assert messages[0] == {
-        "text": "Order BW-104118 (Brightwave Buds Pro) was delivered on Wednesday 11 February."
+        "text": "Order BW-104118 (Brightwave Buds Pro) was delivered by PostNL on Wednesday 11 "
+        "February.\nTracking number 3SBRWV0104118: [see the delivery on the PostNL website]"
+        "(https://jouw.postnl.nl/track-and-trace/3SBRWV0104118-NL-1016GV)"
     }
     assert messages[1]["text"].startswith("The carrier marked it as delivered, but you don't")
     assert messages[1]["text"].endswith("https://help.brightwave.example/articles/lost-parcel")
