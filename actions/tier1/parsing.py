@@ -115,6 +115,15 @@ _PERSON = (
     r"employee|staff(?:\s+member)?|advisor|adviser|supervisor|manager|colleague|people|"
     r"support(?:\s+team)?|customer\s+(?:service|support|care)(?:\s+team)?)\b"
 )
+# "I'd like a technician to look at it": a person by their trade.
+_BY_TRADE = (
+    r"|\b(?:like|want|need)\s+(?:a|an|one\s+of\s+your)\s+(?:real\s+|actual\s+)?"
+    r"(?:person|human|technician|engineer|specialist|expert)s?\s+to\s+"
+    r"(?:look|check|call|contact|help|sort|fix|repair|examine|inspect|get\s+back)\b"
+    r"|\b(?:can|could|would|will)\s+(?:a|an|one\s+of\s+your)\s+"
+    r"(?:technician|engineer|specialist|expert)s?\s+(?:please\s+)?"
+    r"(?:help|look|call|contact|check|sort|fix|repair|examine|inspect)\b"
+)
 _ASKS_FOR_PERSON = re.compile(
     r"\b(?:speak|talk|chat|write)\s+(?:to|with)\s+"
     + _PERSON
@@ -127,7 +136,8 @@ _ASKS_FOR_PERSON = re.compile(
     + _PERSON
     + r"|\b(?:can|could|would|will)\s+(?:a|an|some)\s+(?:real\s+|actual\s+|live\s+)?"
     r"(?:person|human|agent|one|body)\s+(?:please\s+)?(?:help|look|call|contact|check|sort)"
-    r"|\b(?:someone|somebody|a\s+person|a\s+human)\s+(?:i|we)\s+can\s+(?:talk|speak|chat)\b",
+    r"|\b(?:someone|somebody|a\s+person|a\s+human)\s+(?:i|we)\s+can\s+(?:talk|speak|chat)\b"
+    + _BY_TRADE,
     re.IGNORECASE,
 )
 _NOT_A_REQUEST = re.compile(

@@ -160,6 +160,9 @@ def test_free_text_lines_are_trimmed_bounded_and_printable() -> None:
         "I'd like to talk to somebody about a warranty claim",
         "can a real person help me with a delivery?",
         "is there someone I can talk to about my subscription",
+        "I already tried restarting it. I'd like a technician to look at it",
+        "could one of your engineers check my hub remotely?",
+        "I need a specialist to examine the burnt charger",
     ],
 )
 def test_an_explicit_request_for_a_person_is_seen_whatever_the_topic(text: str) -> None:
@@ -176,6 +179,8 @@ def test_an_explicit_request_for_a_person_is_seen_whatever_the_topic(text: str) 
         "can my wife also see the cameras?",
         "does support cover water damage",
         "the agent app shows an error",
+        "does a technician need to install the outdoor cam?",
+        "is an expert mode available in the app",
     ],
 )
 def test_other_messages_are_no_request_for_a_person(text: str) -> None:
