@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from kb_index.evaluation import EvalQuery
-from kb_index.knowledge_base import KnowledgeBase
+from kb_index.knowledge_base import KnowledgeBase, too_close
 
 
 @dataclass(frozen=True)
@@ -49,14 +49,16 @@ class Outcome:
 def observe(kb: KnowledgeBase, queries: Sequence[EvalQuery]) -> list[Observation]:
     observations = []
     for query in queries:
-        hits = kb.lookup(query.query, query.history, k=1)  # what answers are decided on
+        # What answers are decided on; a question too close to call is never answered.
+        hits = kb.lookup(query.query, query.history, k=2)
         best = hits[0] if hits else None
+        withheld = too_close(hits, kb.settings.ambiguity_margin)
         observations.append(
             Observation(
                 query.query,
                 query.expected,
                 best.doc_id if best else None,
-                best.similarity if best else -1.0,
+                best.similarity if best and not withheld else -1.0,
             )
         )
     return observations

@@ -84,6 +84,16 @@ class Answer:
     version_id: int
 
 
+def too_close(hits: Sequence[SearchHit], margin: float) -> bool:
+    """Whether the runner-up of ``hits`` (best first) is from another help-center
+    category and within ``margin`` of the best's similarity: two unrelated
+    readings of the question ("return window" or "refund status"), too close to
+    choose between, so no answer is better than a coin toss."""
+    if len(hits) < 2 or hits[1].category == hits[0].category:
+        return False
+    return hits[1].similarity > hits[0].similarity - margin
+
+
 class KnowledgeBase:
     """Search and answer from the current published version."""
 
@@ -231,7 +241,8 @@ class KnowledgeBase:
         filters: Mapping[str, str] | None = None,
     ) -> Answer:
         """The best passage (of ``lookup``) if its similarity reaches the
-        calibrated threshold, plus up to two related articles."""
+        calibrated threshold and no article of another category is as close
+        (``too_close``), plus up to two related articles."""
         snapshot = self._current()
         hits = self._lookup(snapshot, query, history, RELATED + 1, filters)
         threshold = self.settings.confidence_threshold
@@ -239,7 +250,9 @@ class KnowledgeBase:
         if not hits:
             return Answer(None, (), False, 0.0, threshold, version_id)
         best = hits[0]
-        confident = best.similarity >= threshold
+        confident = best.similarity >= threshold and not too_close(
+            hits, self.settings.ambiguity_margin
+        )
         return Answer(
             best if confident else None,
             tuple(hits[1:]) if confident else tuple(hits[:RELATED]),

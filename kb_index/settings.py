@@ -157,6 +157,18 @@ class KBSettings(FrontlineSettings):
         CALIBRATED_CONFIDENCE_THRESHOLD,
         description="Answers only when the best passage's similarity reaches this (kb calibrate).",
     )
+    # 0: withheld only when the runner-up of the fused ranking, from another
+    # category, is more similar than the best. Chosen on the tune scenarios and
+    # the calibration questions (docs/benchmarks.md): 0.02 also withheld right answers.
+    ambiguity_margin: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description=(
+            "No answer when the runner-up article, from another help-center category, is within "
+            "this similarity of the best: two unrelated readings too close to choose between."
+        ),
+    )
 
     @model_validator(mode="after")
     def _chunk_limits(self) -> KBSettings:

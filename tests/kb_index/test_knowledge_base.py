@@ -21,6 +21,7 @@ from kb_index import (
     build,
 )
 from kb_index.feedback import FeedbackStore
+from kb_index.knowledge_base import too_close
 from kb_index.settings import PACKAGED_MODEL
 
 GIFT_ARTICLE = (
@@ -119,6 +120,35 @@ def test_an_answer_reads_the_message_alone_or_with_history_whichever_is_surer(
     assert (answer.best and answer.best.doc_id, answer.score) == (
         "reset-password",
         alone[0].similarity,
+    )
+
+
+def test_two_unrelated_readings_too_close_to_call_are_not_answered(kb: KnowledgeBase) -> None:
+    """The runner-up from another category within the margin: no answer (it
+    would be a coin toss); from the same category, or further away: answered."""
+
+    def hit(category: str, similarity: float) -> SearchHit:
+        return SearchHit(
+            doc_id=category, chunk_id=f"{category}#0", title="", url="", heading_path="",
+            text="", score=similarity, category=category, product="all",
+            similarity=similarity, locale="en", tier=1, line=1,
+        )  # fmt: skip
+
+    assert too_close([hit("orders", 0.70), hit("account", 0.71)], 0.0)
+    assert not too_close([hit("orders", 0.70), hit("account", 0.69)], 0.0)
+    assert too_close([hit("orders", 0.70), hit("account", 0.69)], 0.02)
+    assert not too_close([hit("orders", 0.70), hit("orders", 0.75)], 0.02)
+    assert not too_close([hit("orders", 0.70)], 0.5)
+    question = "can I return my order"
+    hits = kb.lookup(question, k=2)
+    assert (hits[0].category, hits[1].category) == ("orders", "account")
+    assert kb.answer(question).confident
+    kb.settings.ambiguity_margin = 1.0  # any other category counts as too close
+    withheld = kb.answer(question)
+    assert (withheld.confident, withheld.best, withheld.related[0].doc_id) == (
+        False,
+        None,
+        "start-a-return",
     )
 
 
