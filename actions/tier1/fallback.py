@@ -75,8 +75,17 @@ OUT_OF_SCOPE = (
     "orders, accounts, devices and the app."
 )
 # Bot actions after which a short message is likely a follow-up of an answer
-# ("and naps?", "is there a fee?"): it is looked up with the previous turns.
-ANSWERING_ACTIONS = frozenset({KB_ANSWER_ACTION, "action_kb_feedback", "action_compatibility"})
+# ("and naps?", "is there a fee?", after an order's status "can PostNL drop it at
+# a pickup point instead?"): it is looked up with the previous turns. The help
+# center's answers and every Tier 1 flow's result (its submit action).
+ANSWERING_ACTIONS = frozenset(
+    {
+        KB_ANSWER_ACTION, "action_kb_feedback", "action_compatibility",
+        "action_send_password_reset", "action_order_status", "action_cancel_order",
+        "action_change_address", "action_resend_activation", "action_account_status",
+        "action_cancel_subscription", "action_delete_account",
+    }
+)  # fmt: skip
 NEEDS_PERSON = (
     "That's something a person from our support team should look at, so I'm passing you on."
 )

@@ -270,10 +270,20 @@ async def test_an_elliptical_follow_up_of_an_answer_is_looked_up_not_declined(en
         [],
         [{"text": OUT_OF_SCOPE}],
     )
+    # a flow's result is an answer too ("can PostNL drop it at a pickup point
+    # instead?" after an order's status), a flow's question is not
     after_a_flow = tracker(
-        "and naps?", "out_of_scope", history=answered("x", "action_order_status")
+        "can postnl drop it at a pickup point instead?", "out_of_scope",
+        history=answered("where is my order", "action_order_status"),
+    )  # fmt: skip
+    assert await run_action(ActionOutOfScope(), after_a_flow) == (
+        [FollowupAction("action_answer_from_kb")],
+        [],
     )
-    assert (await run_action(ActionOutOfScope(), after_a_flow))[0] == []
+    after_a_question = tracker(
+        "and naps?", "out_of_scope", history=answered("x", "validate_order_status_form")
+    )
+    assert (await run_action(ActionOutOfScope(), after_a_question))[0] == []
 
 
 async def test_a_person_asked_for_in_an_unclear_message_is_handed_over(env: Env) -> None:
