@@ -87,7 +87,10 @@ async def test_typed_passwords_are_masked_everywhere_and_the_customer_is_warned(
         assert [m.get("custom", {}).get("type") for m in queued][-1] == "handoff_queued"
         card = await wait_for(lambda: cards(slack, ACCOUNTS))
         transcript = await wait_for(lambda: slack.replies(ACCOUNTS, card[0]["ts"]))
-        assert await widget.say(f"pw: {LATER}") == []
+        # Nobody has claimed it yet: the customer hears the message reached the team.
+        waiting = await widget.say(f"pw: {LATER}")
+        assert [(m.get("custom") or {}).get("type") for m in waiting] == ["relayed_to_team"]
+        assert LATER not in json.dumps(waiting)
         relayed = await wait_for(
             lambda: [
                 m
