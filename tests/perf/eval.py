@@ -28,7 +28,7 @@ from tests.perf.common import (
 
 PARTS: dict[str, Callable[[PerfSettings], Section]] = {
     "intents": eval_intents.run,
-    "oos": eval_oos.run,
+    "oos": eval_oos.run,  # CLINC150 and Banking77-OOS (each skipped if absent)
     "retrieval": eval_retrieval.run,
     "scenarios": eval_scenarios.run,
 }
