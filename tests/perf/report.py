@@ -459,13 +459,15 @@ def scenarios_part(ev: Results, baseline: Results | None = None) -> list[str]:
         "article, a person where the bot could answer, a flow where the article was the answer, "
         "a reply without the fact asked for). **Right**: the rest.",
         "",
-        "**Splits.** `tune/` holds the 111 conversations of earlier sessions (tuned on) and new "
-        "ones written for tuning. `test/` is locked: written in this session by two helper "
-        "sessions that were not allowed to read the training data, the rules, the tune split or "
-        "any eval result, nor to run the bot; written before anyone looked at what the bot "
-        "answers them, and never tuned on: a failure there is fixed only as a class, with a tune "
-        "case or a unit test, never by editing the test case or adding its wording to training "
-        "data.",
+        "**Splits.** `tune/` holds the 111 conversations of the first sessions and the ones "
+        "written since for tuning (tuned on). `test/` is locked: written on 2026-12-06 by two "
+        "helper sessions that were not allowed to read the training data, the rules, the tune "
+        "split or any eval result, nor to run the bot; written before anyone looked at what the "
+        "bot answers them, and never tuned on: a failure there is fixed only as a class, with a "
+        "tune case or a unit test, never by editing the test case or adding its wording to "
+        "training data. Every product choice is made on `tune/` alone. Once a conversation is "
+        "escalated, its remaining turns are sent only if one of them expects something (what a "
+        "waiting customer is told).",
         "",
     ]
     if baseline is not None:
