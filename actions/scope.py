@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 
-from actions.backends import CatalogueBackend
+from actions.backends import CatalogueBackend, whole_words
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +36,9 @@ async def other_company_product(catalogue: CatalogueBackend, text: str) -> str |
         if brand is None or OURS.search(text):
             return None
         for product in await catalogue.products():
-            for name in (product.product_id, product.name, *product.aliases):
-                words = [re.escape(word) for word in re.split(r"[\s-]+", name.strip()) if word]
-                if words and re.search(r"\b" + r"[\s-]*".join(words) + r"\b", text, re.IGNORECASE):
-                    return None
+            names = (product.product_id, product.name, *product.aliases)
+            if any(whole_words(name).search(text) for name in names if name.strip()):
+                return None
     except Exception:  # boundary: without the catalogue, the help center still answers
         logger.exception("catalogue not read for the scope check")
         return None

@@ -28,7 +28,7 @@ from actions.backends.account_requests import (
     AccountRequestKind,
     AccountRequestStore,
 )
-from actions.backends.catalogue import YamlCatalogue
+from actions.backends.catalogue import YamlCatalogue, whole_words
 from actions.backends.codes import CodeCheck, CodeOutcome, IssuedCode, VerificationCodes
 from actions.backends.demo import DemoBackend
 from actions.backends.errors import (
@@ -151,4 +151,5 @@ __all__ = [
     "outcome_counts",
     "parse_smtp_url",
     "utc_now",
+    "whole_words",
 ]

@@ -182,11 +182,11 @@ def load_catalogue(path: Path) -> _Loaded:
         ),
         matrix=matrix,
         devices=devices,
-        other_brands=tuple(_phrase(name) for name in parsed.other_brands if name.strip()),
+        other_brands=tuple(whole_words(name) for name in parsed.other_brands if name.strip()),
     )
 
 
-def _phrase(name: str) -> re.Pattern[str]:
+def whole_words(name: str) -> re.Pattern[str]:
     """``name`` as whole words, any spacing or hyphen between them, any case."""
     words = [re.escape(word) for word in re.split(r"[\s-]+", name.strip())]
     return re.compile(r"\b" + r"[\s-]*".join(words) + r"\b", re.IGNORECASE)
